@@ -1,0 +1,7 @@
+"""``python -m gen`` is the ``axgen`` command."""
+
+import sys
+
+from gen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,216 @@
+"""The ``axgen`` command line (design.md §12).
+
+    axgen run CARD [--events N] [--seed S] [--output-dir DIR] [--set key=value ...]
+    axgen list | axgen validate CARD | axgen info CARD | axgen bench
+
+Exit codes: 0 success, 2 bad card or usage (one line per problem on stderr, no traceback,
+nothing written), 1 runtime failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gen.cards import CardError, RunCard, load_raw
+
+if TYPE_CHECKING:
+    from gen.processes import Prepared
+
+log = logging.getLogger("axgen")
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_CARD = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from gen import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="axgen",
+        description="Monte Carlo events for light anomalous vectors X -> nu nu~ (arXiv:2603.04394).",
+    )
+    parser.add_argument("--version", action="version", version=f"axgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="generate the events of a card")
+    run.add_argument("card", type=Path)
+    run.add_argument("--events", type=int, help="override run.events")
+    run.add_argument("--seed", type=int, help="override run.seed")
+    run.add_argument(
+        "--output-dir", type=Path, default=None,
+        help="directory for the outputs and summary.json (default: axgen_output/<card name>)",
+    )
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any card key, e.g. --set model.m_X=0.2 (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+
+    sub.add_parser("list", help="list the processes")
+
+    validate = sub.add_parser("validate", help="check a card and print it with its defaults")
+    validate.add_argument("card", type=Path)
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    info = sub.add_parser("info", help="analytic widths, BRs, Gamma_X and c tau_X of a card's model")
+    info.add_argument("card", type=Path)
+    info.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    bench = sub.add_parser("bench", help="measure generation and writing speed")
+    bench.add_argument("--events", type=int, default=10_000_000,
+                       help="events of the in-memory generation measurement")
+    bench.add_argument("--write-events", type=int, default=1_000_000,
+                       help="events of the end-to-end parquet / HepMC3 measurements")
+    bench.add_argument("--memory-events", type=int, default=10_000_000,
+                       help="events of the peak-memory run (0 skips it)")
+    bench.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CardError([f"--set {item!r}: expected KEY=VALUE, e.g. model.m_X=0.2"])
+        overrides[key.strip()] = value.strip()
+    if getattr(args, "events", None) is not None:
+        overrides["run.events"] = args.events
+    if getattr(args, "seed", None) is not None:
+        overrides["run.seed"] = args.seed
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        if args.command == "list":
+            return _list()
+        if args.command == "bench":
+            from gen.bench import run_bench
+
+            return run_bench(args)
+        from gen.driver import check
+
+        raw = load_raw(args.card, _overrides(args))
+        output_dir = None
+        if args.command == "run":
+            output_dir = args.output_dir or Path("axgen_output") / args.card.stem
+        card, prepared = check(raw, str(args.card), output_dir)
+        if args.command == "validate":
+            return _validate(card)
+        if args.command == "info":
+            return _info(prepared)
+        return _run(card, prepared, output_dir, args)
+    except CardError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CARD
+    except KeyboardInterrupt:
+        print("axgen: interrupted; no output was written", file=sys.stderr)
+        return EXIT_RUNTIME
+    except Exception as err:  # a runtime failure: one line, no traceback
+        print(f"axgen: error: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_RUNTIME
+
+
+def _list() -> int:
+    from gen import pdg
+    from gen.processes import REGISTRY
+
+    for process in REGISTRY.values():
+        dims = "4-5" if not process.is_sm else "5"
+        print(f"{process.name:<28} parent {process.parent:>4} ({pdg.name(process.parent)})  "
+              f"dim {dims:<4} {process.description}")
+        print(f"{'':<28} refs: {', '.join(process.references)}")
+    return EXIT_OK
+
+
+def _validate(card: RunCard) -> int:
+    resolved = {
+        name: _section_dict(getattr(card, name))
+        for name in ("run", "model", "sampler", "production", "acceptance")
+    }
+    resolved["output"] = [dataclasses.asdict(o) for o in card.output]
+    print(json.dumps(resolved, indent=2, default=str))
+    print(f"{card.source}: ok", file=sys.stderr)
+    return EXIT_OK
+
+
+def _section_dict(section: Any) -> dict[str, Any]:
+    out = {}
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if isinstance(value, complex):
+            value = {"re": value.real, "im": value.imag}
+        out[f.name] = value
+    return out
+
+
+def _info(prepared: Prepared) -> int:
+    lines = [f"process           {prepared.process.name}", f"references        {', '.join(prepared.process.references)}"]
+    unit = prepared.rate_unit
+    lines.append(f"generated rate    {prepared.analytic_rate:.6e} {unit}  (what the MC integrates)")
+    info = prepared.info
+    if "m_X" in info:
+        lines += [
+            f"m_X               {info['m_X']:.6g} GeV",
+            f"Gamma_X           {info['width_X']:.6e} GeV  (invisible {info['width_X_invisible']:.6e} GeV, Eq. 10)",
+            f"Gamma_X / m_X     {info['width_X'] / info['m_X']:.3e}",
+            f"BR(X -> nu nu~)   {info['br_invisible']:.6f}",
+            f"c tau_X           {info['ctau_X_mm']:.6e} mm",
+            f"Gamma(P -> P' X)  {info['width_parent_to_daughter_X']:.6e} GeV  (Eq. 12/13)",
+            f"BR(P -> P' X)     {info['br_parent_to_daughter_X']:.6e}",
+            f"BR x BR(X->nunu)  {info['br_narrow_width']:.6e}  (narrow width, Eq. 21)",
+            "nu flavours       " + ", ".join(f"{f:.3f}" for f in info["flavour_fractions"]) + " (e, mu, tau)",
+        ]
+    lines.append(f"parent lifetime   {info['tau_parent_s']:.6e} s  (PDG 2024)")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _run(card: RunCard, prepared: Prepared, output_dir: Path, args: argparse.Namespace) -> int:
+    from gen.driver import run
+
+    result = run(card, output_dir, progress=not args.quiet, prepared=prepared)
+    if not args.quiet:
+        print(format_summary(result.summary, output_dir, card))
+    return EXIT_OK
+
+
+def format_summary(summary: dict[str, Any], output_dir: Path, card: RunCard) -> str:
+    """The printed summary table of a run."""
+    rate = summary["rate"]
+    analytic = summary["analytic_rate"]["value"]
+    t = summary["timing"]
+    lines = [
+        f"{summary['process']}: {summary['events']} {summary['mode']} events, seed {summary['seed']}",
+        f"  rate      {rate['value']:.6e} +- {rate['error']:.2e} {rate['unit']} "
+        f"(analytic {analytic:.6e}, pull {summary['rate_pull']:+.2f})",
+    ]
+    if "unweighting" in summary:
+        u = summary["unweighting"]
+        lines.append(f"  unweighting efficiency {u['efficiency']:.4f}, overweight fraction {u['overweight_fraction']:.2e}")
+    for region, acc in summary["acceptance"].items():
+        line = f"  acceptance[{region}] {acc['value']:.6f} +- {acc['error']:.2e}"
+        if "expected_events" in summary:
+            line += f", expected events {summary['expected_events'][region]:.4g}"
+        lines.append(line)
+    lines.append(
+        f"  timing    warm-up {t['warmup_s']:.2f} s, loop {t['loop_s']:.2f} s "
+        f"({t['events_per_s']:.3g} ev/s), writing {t['write_s']:.2f} s"
+    )
+    files = [str(output_dir / o.path) for o in card.output] + [str(output_dir / "summary.json")]
+    lines.append("  wrote     " + ", ".join(files))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

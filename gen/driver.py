@@ -1,0 +1,535 @@
+"""One run, from a validated card to events and a summary (design.md §2).
+
+card → pass-2 validation → VEGAS warm-up → [pilot for w_max] → batches:
+kernel (map + |M|² + kinematics) → production (vertices) → acceptance → writers, with
+running sums for the rate and the acceptances. Batches have a fixed size and a fixed place in
+the counter-based random stream, so the same card and seed give the same events on any
+number of threads. Writers run in one background thread while the next batch is generated
+(numba kernels release the GIL), and at most two batches wait for them, so memory is set by
+the batch size, not by the number of events.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm import tqdm
+
+from gen import acceptance as acceptance_models
+from gen import pdg, production
+from gen.cards import CardError, RunCard, parse_lenient
+from gen.events import EventBatch, to_awkward
+from gen.output import WRITERS, EventWriter, RunInfo, open_writer
+from gen.processes import REGISTRY, Prepared, suggest
+from phase_space.random import (
+    STREAM_PHASE_SPACE,
+    STREAM_PILOT,
+    STREAM_UNWEIGHT,
+    stream_key,
+    uniforms,
+)
+from phase_space.sampler import WarmupResult, adapt_map
+from phase_space.vegas_map import FrozenMap
+
+if TYPE_CHECKING:
+    import awkward as ak
+
+SUMMARY_FILE = "summary.json"
+
+
+# --- pass 2 -----------------------------------------------------------------------------
+
+
+def check(raw: dict[str, Any], source: str, output_dir: Path | None = None) -> tuple[RunCard, Prepared]:
+    """Both validation passes on a card dict; CardError lists the problems of both at once."""
+    card, problems = parse_lenient(raw, source)
+    if card is None:
+        raise CardError(problems)
+    try:
+        prepared = validate(card, output_dir)
+    except CardError as err:
+        # a key already reported by pass 1 was replaced by its default: do not report it twice
+        reported = {_problem_key(p) for p in problems}
+        raise CardError(problems + [p for p in err.problems if _problem_key(p) not in reported]) from None
+    if problems:
+        raise CardError(problems)
+    return card, prepared
+
+
+def _problem_key(problem: str) -> str:
+    parts = problem.split(": ", 2)
+    return parts[1] if len(parts) > 2 else problem
+
+
+def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
+    """Pass 2 (physics and outputs): the prepared process, or CardError with every problem."""
+    problems: list[str] = []
+    prepared = None
+    process = REGISTRY.get(card.run.process)
+    if process is None:
+        problems.append(f"run.process: unknown process {card.run.process!r}; {suggest(card.run.process)}")
+    else:
+        try:
+            prepared = process.prepare(card)
+        except CardError as err:
+            problems.extend(err.problems)
+    if card.production.setup not in production.SETUPS:
+        problems.append(f"production.setup: expected one of {production.SETUPS}, got {card.production.setup!r}")
+    model = acceptance_models.ACCEPTANCE.get(card.acceptance.experiment)
+    if model is None:
+        problems.append(
+            f"acceptance.experiment: expected one of {sorted(acceptance_models.ACCEPTANCE)}, "
+            f"got {card.acceptance.experiment!r}"
+        )
+    else:
+        known = model().cut_names
+        for cut, value in card.acceptance.cuts.items():
+            if cut not in known:
+                problems.append(
+                    f"acceptance.cuts.{cut}: unknown cut for experiment {card.acceptance.experiment!r}"
+                    + (f"; expected one of {', '.join(known)}" if known else " (it has no cuts)")
+                )
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                problems.append(f"acceptance.cuts.{cut}: expected a number, got {value!r}")
+    seen: dict[str, int] = {}
+    for i, out in enumerate(card.output):
+        if out.format not in WRITERS:
+            problems.append(
+                f"output[{i}].format: expected one of {', '.join(sorted(WRITERS))}, got {out.format!r}"
+            )
+        path = Path(out.path)
+        if path.is_absolute() or ".." in path.parts:
+            problems.append(f"output[{i}].path: expected a path inside the output directory, got {out.path!r}")
+        if path.name == SUMMARY_FILE:
+            problems.append(f"output[{i}].path: {SUMMARY_FILE!r} is reserved for the run summary")
+        if out.path in seen:
+            problems.append(f"output[{i}].path: expected a unique path, got {out.path!r} (also output[{seen[out.path]}])")
+        seen[out.path] = i
+    if output_dir is not None:
+        problem = _writable(output_dir)
+        if problem:
+            problems.append(f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})")
+    if problems:
+        raise CardError([f"{card.source}: {p}" for p in problems])
+    assert prepared is not None
+    return prepared
+
+
+def _writable(directory: Path) -> str | None:
+    """Why files cannot be created in ``directory`` (which may not exist yet), or None."""
+    path = directory.resolve()
+    while not path.exists():
+        path = path.parent
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"{path} is not writable"
+    return None
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """What a run returns: the summary and, when asked for, all events as awkward."""
+
+    summary: dict[str, Any]
+    events: ak.Array | None
+
+
+class _Sums:
+    """Running sums of weights (rate) and selected weights (acceptances)."""
+
+    def __init__(self, regions: tuple[str, ...]) -> None:
+        self.n = 0
+        self.w = 0.0
+        self.w2 = 0.0
+        self.selected_w = dict.fromkeys(regions, 0.0)
+        self.selected_w2 = dict.fromkeys(regions, 0.0)
+        self.selected_n = dict.fromkeys(regions, 0)
+
+    def add(self, weight: np.ndarray, selected: dict[str, np.ndarray]) -> None:
+        self.n += weight.shape[0]
+        self.w += float(weight.sum())
+        self.w2 += float(np.dot(weight, weight))
+        for region, mask in selected.items():
+            ws = weight[mask]
+            self.selected_w[region] += float(ws.sum())
+            self.selected_w2[region] += float(np.dot(ws, ws))
+            self.selected_n[region] += int(mask.sum())
+
+    def acceptance(self) -> dict[str, dict[str, float]]:
+        """Σw(selected)/Σw per region, with the weighted binomial error."""
+        out = {}
+        for region in self.selected_w:
+            a = self.selected_w[region] / self.w if self.w > 0 else 0.0
+            # var(A) = Σ w_i² (s_i − A)² / (Σ w)²  (s_i = 1 if selected)
+            var = (
+                (1 - a) ** 2 * self.selected_w2[region] + a**2 * (self.w2 - self.selected_w2[region])
+            ) / self.w**2 if self.w > 0 else 0.0
+            out[region] = {"value": a, "error": math.sqrt(max(var, 0.0)), "events": self.selected_n[region]}
+        return out
+
+
+class _WriterThread:
+    """Feeds batches to the writers in one background thread (bounded queue)."""
+
+    def __init__(self, writers: list[EventWriter]) -> None:
+        self.writers = writers
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.busy_s = 0.0
+        self.thread = threading.Thread(target=self._work, name="axgen-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            start = time.perf_counter()
+            try:
+                for writer in self.writers:
+                    writer.write_batch(*item)
+            except BaseException as err:  # reported in the main thread
+                self.error = err
+            self.busy_s += time.perf_counter() - start
+
+    def submit(self, batch: EventBatch, rate: tuple[float, float, int, int]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((batch, rate))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _generate(
+    prepared: Prepared, frozen: FrozenMap, key: np.uint64, first: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the process kernel for events first .. first+n−1: (p, pid, fjac, q2)."""
+    k = prepared.topology.n_slots
+    p = np.empty((4, n, k))
+    pid = np.empty((n, k), dtype=np.int32)
+    fjac = np.empty(n)
+    q2 = np.empty(n)
+    prepared.process.family.generate(
+        key, np.int64(first), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
+        prepared.topology.pids, float(prepared.conjugate_fraction), p, pid, fjac, q2,
+    )
+    if not np.all(np.isfinite(fjac)):
+        bad = int(np.flatnonzero(~np.isfinite(fjac))[0])
+        raise FloatingPointError(
+            f"non-finite weight at event {first + bad} (regenerate it alone with the same seed)"
+        )
+    return p, pid, fjac, q2
+
+
+def _batches(total: int, size: int, start: int = 0) -> Iterator[tuple[int, int]]:
+    for first in range(start, start + total, size):
+        yield first, min(size, start + total - first)
+
+
+def _accept(seed: int, first: int, n: int, fjac: np.ndarray, w_max: float) -> np.ndarray:
+    u = uniforms(stream_key(seed, STREAM_UNWEIGHT), first, n, 1)[:, 0]
+    return u * w_max < fjac
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for dist in ("axgen", "numpy", "numba", "vegas", "pyhepmc", "awkward", "pyarrow", "vector", "particle"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "unknown"
+    return out
+
+
+def _json_card(card: RunCard) -> dict[str, Any]:
+    return json.loads(json.dumps(card.raw, default=str))
+
+
+def run(
+    card: RunCard,
+    output_dir: Path | None = None,
+    *,
+    progress: bool = True,
+    collect: bool = False,
+    prepared: Prepared | None = None,
+) -> RunResult:
+    """Generate the events of ``card``.
+
+    Parameters
+    ----------
+    card : a structurally valid card (``gen.cards.load``); pass 2 runs here.
+    output_dir : where the ``[[output]]`` files and summary.json go; None writes nothing.
+    progress : show a progress bar on stderr for runs longer than ~2 s.
+    collect : also return all events as one awkward Array (memory grows with events).
+    """
+    t_start = time.perf_counter()
+    if prepared is None:
+        prepared = validate(card, output_dir)
+    process = prepared.process
+    seed = card.run.seed
+    acceptance = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
+
+    t0 = time.perf_counter()
+    frozen, warmup = adapt_map(
+        process.family.integrand,
+        prepared.params,
+        prepared.n_dim,
+        iterations=card.sampler.warmup_iterations,
+        evaluations=card.sampler.warmup_evaluations,
+        seed=seed,
+        alpha=card.sampler.alpha,
+    )
+    warmup_s = time.perf_counter() - t0
+    if not warmup.mean > 0.0:
+        raise RuntimeError(f"{card.source}: the integrand of {process.name!r} vanishes (warm-up gave {warmup.mean})")
+
+    key = stream_key(seed, STREAM_PHASE_SPACE)
+    batch_size = card.run.batch_size
+    unweighted = card.run.mode == "unweighted"
+    t0 = time.perf_counter()
+    unweighting: dict[str, Any] | None = None
+    if unweighted:
+        w_max, n_tried, sum_f, sum_f2, n_over = _plan_unweighting(card, prepared, frozen, key)
+        rate_value = sum_f / n_tried
+        rate_error = math.sqrt(max(sum_f2 / n_tried - rate_value**2, 0.0) / max(n_tried - 1, 1))
+        unweighting = {
+            "efficiency": card.run.events / n_tried,
+            "overweight_fraction": n_over / n_tried,
+            "w_max": w_max,
+            "pilot_events": card.sampler.pilot_events,
+            "events_tried": n_tried,
+        }
+        total = n_tried
+    else:
+        total = card.run.events
+        w_max = 0.0
+        rate_value = rate_error = float("nan")
+    plan_s = time.perf_counter() - t0
+
+    writers: list[EventWriter] = []
+    run_info = RunInfo(
+        process=process.name,
+        process_code=process.code,
+        references=process.references,
+        seed=seed,
+        mode=card.run.mode,
+        card_json=json.dumps(_json_card(card)),
+        versions=versions(),
+        pdg_edition=pdg.PDG_EDITION,
+        rate_unit=prepared.rate_unit,
+        labels=prepared.topology.labels,
+    )
+    finished: list[Path] = []
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
+    writer_thread = _WriterThread(writers) if writers else None
+
+    sums = _Sums(acceptance.regions)
+    running_f = 0.0
+    running_f2 = 0.0
+    collected: list[ak.Array] = []
+    topology = prepared.topology
+    bar = tqdm(
+        total=card.run.events, unit="ev", unit_scale=True, delay=2.0, disable=not progress,
+        file=sys.stderr, desc=process.name, leave=False,
+    )
+    t_loop = time.perf_counter()
+    generation_s = 0.0
+    try:
+        for first, n in _batches(total, batch_size):
+            t_batch = time.perf_counter()
+            p, pid, fjac, q2 = _generate(prepared, frozen, key, first, n)
+            if unweighted:
+                keep = _accept(seed, first, n, fjac, w_max)
+                weight = w_max * np.maximum(1.0, fjac / w_max) / total
+            else:
+                keep = None
+                weight = fjac / total
+                running_f += float(fjac.sum())
+                running_f2 += float(np.dot(fjac, fjac))
+            v = production.produce(card.production.setup, seed, first, p, topology.mothers, topology.ctau_mm)
+            observables, selected = acceptance.apply(q2)
+            batch = EventBatch(
+                first_event=first, p=p, v=v, pid=pid, status=topology.status,
+                mothers=topology.mothers, masses=topology.masses, weight=weight,
+                event_number=np.arange(first, first + n, dtype=np.int64),
+                observables=observables, selected=selected,
+            )
+            if keep is not None:
+                batch = batch.take(keep)
+            sums.add(batch.weight, batch.selected)
+            if card.run.keep == "selected":
+                any_selected = np.logical_or.reduce(list(batch.selected.values()))
+                batch = batch.take(any_selected)
+            generation_s += time.perf_counter() - t_batch
+            if unweighted:
+                running = (rate_value, rate_error, card.run.events, total)
+            else:
+                done = first + n
+                mean = running_f / done
+                err = math.sqrt(max(running_f2 / done - mean**2, 0.0) / max(done - 1, 1))
+                running = (mean, err, done, done)
+            if writer_thread is not None:
+                writer_thread.submit(batch, running)
+            if collect:
+                collected.append(to_awkward(batch))
+            bar.update(batch.n_events if unweighted else n)
+        if writer_thread is not None:
+            writer_thread.close()
+        loop_s = time.perf_counter() - t_loop
+        bar.close()
+
+        if not unweighted:
+            rate_value = running_f / total
+            rate_error = math.sqrt(max(running_f2 / total - rate_value**2, 0.0) / max(total - 1, 1))
+        summary = _summary(
+            card, prepared, warmup, frozen, rate_value, rate_error, sums, unweighting,
+            timing={
+                "warmup_s": warmup_s,
+                "unweighting_plan_s": plan_s,
+                "generation_s": generation_s,
+                "write_s": writer_thread.busy_s if writer_thread is not None else 0.0,
+                "loop_s": loop_s,
+                "total_s": time.perf_counter() - t_start,
+                "events_per_s": card.run.events / loop_s if loop_s > 0 else float("inf"),
+            },
+            versions=run_info.versions,
+        )
+        for writer in writers:
+            writer.finish(summary)
+            finished.append(writer.path)  # type: ignore[attr-defined]
+        if output_dir is not None:
+            _write_json_atomically(output_dir / SUMMARY_FILE, summary)
+    except BaseException:
+        bar.close()
+        if writer_thread is not None and writer_thread.thread.is_alive():
+            writer_thread.queue.put(None)
+            writer_thread.thread.join()
+        for writer in writers:
+            if getattr(writer, "path", None) not in finished:
+                writer.abort()
+        raise
+    events = None
+    if collect and collected:
+        import awkward as ak
+
+        events = ak.concatenate(collected)
+    return RunResult(summary=summary, events=events)
+
+
+def _plan_unweighting(
+    card: RunCard, prepared: Prepared, frozen: FrozenMap, key: np.uint64
+) -> tuple[float, int, float, float, int]:
+    """w_max from a frozen-map pilot, then the number of events to try for ``events`` kept.
+
+    Returns (w_max, n_tried, Σ f·jac, Σ (f·jac)², n_overweight) over the tried events. The
+    acceptance test uses its own counter-based stream, so the generation pass reproduces
+    exactly these decisions.
+    """
+    pilot_key = stream_key(card.run.seed, STREAM_PILOT)
+    w_peak = 0.0
+    for first, n in _batches(card.sampler.pilot_events, card.run.batch_size):
+        fjac = _generate(prepared, frozen, pilot_key, first, n)[2]
+        w_peak = max(w_peak, float(fjac.max()))
+    if not w_peak > 0.0:
+        raise RuntimeError("the pilot found no event with a positive weight")
+    w_max = w_peak * card.sampler.w_max_safety
+    target = card.run.events
+    kept = 0
+    sum_f = sum_f2 = 0.0
+    n_over = 0
+    first = 0
+    while True:
+        n = card.run.batch_size
+        fjac = _generate(prepared, frozen, key, first, n)[2]
+        accepted = _accept(card.run.seed, first, n, fjac, w_max)
+        cumulative = kept + np.cumsum(accepted)
+        if cumulative[-1] >= target:
+            last = int(np.searchsorted(cumulative, target))  # index of the target-th kept event
+            fjac = fjac[: last + 1]
+            sum_f += float(fjac.sum())
+            sum_f2 += float(np.dot(fjac, fjac))
+            n_over += int((fjac > w_max).sum())
+            return w_max, first + last + 1, sum_f, sum_f2, n_over
+        kept = int(cumulative[-1])
+        sum_f += float(fjac.sum())
+        sum_f2 += float(np.dot(fjac, fjac))
+        n_over += int((fjac > w_max).sum())
+        first += n
+
+
+def _summary(
+    card: RunCard,
+    prepared: Prepared,
+    warmup: WarmupResult,
+    frozen: FrozenMap,
+    rate_value: float,
+    rate_error: float,
+    sums: _Sums,
+    unweighting: dict[str, Any] | None,
+    *,
+    timing: dict[str, float],
+    versions: dict[str, str],
+) -> dict[str, Any]:
+    acceptance = sums.acceptance()
+    summary: dict[str, Any] = {
+        "process": prepared.process.name,
+        "events": card.run.events,
+        "seed": card.run.seed,
+        "mode": card.run.mode,
+        "rate": {"value": rate_value, "error": rate_error, "unit": prepared.rate_unit},
+        "analytic_rate": {"value": prepared.analytic_rate, "unit": prepared.rate_unit},
+        "rate_pull": (rate_value - prepared.analytic_rate) / rate_error if rate_error > 0 else 0.0,
+        "sum_of_weights": sums.w,
+        "warmup": {
+            "mean": warmup.mean, "error": warmup.sdev, "chi2_dof": warmup.chi2_dof,
+            "Q": warmup.q_value, "iterations": warmup.iterations,
+            "evaluations": warmup.evaluations, "increments": frozen.ninc.tolist(),
+        },
+        "acceptance": {k: {"value": v["value"], "error": v["error"]} for k, v in acceptance.items()},
+        "selected_events": {k: v["events"] for k, v in acceptance.items()},
+        "model": {k: v for k, v in prepared.info.items()},
+        "record": list(prepared.topology.labels),
+        "references": list(prepared.process.references),
+        "timing": timing,
+        "versions": {**versions, "pdg_edition": pdg.PDG_EDITION},
+        "card": _json_card(card),
+    }
+    if unweighting is not None:
+        summary["unweighting"] = unweighting
+    if card.run.n_parents is not None:
+        summary["expected_events"] = {
+            region: card.run.n_parents * sums.selected_w[region] for region in sums.selected_w
+        }
+    return summary
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.axgen-tmp-{os.getpid()}")
+    with tmp.open("w") as f:
+        json.dump(data, f, indent=2, default=str)
+        f.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,84 @@
+"""PDG particle data for the generator: PDG 2024 (RPP 2024) through the ``particle`` package.
+
+physics.md §9 and every reference value of physics.md §12 use the PDG-2024 table that
+``particle`` 0.25–0.26 ship as ``particle2024.csv``. It is loaded once into a private
+snapshot, and the user's global ``particle`` table is restored afterwards, so importing axgen
+never changes what ``Particle.from_pdgid`` returns in the user's session.
+
+Masses and widths are converted from MeV to GeV here, at the boundary; lifetimes are
+τ = ħ/Γ of the same table (physics.md §4.6: Γ_parent = ħ/τ).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from particle import Particle
+from particle import data as particle_data
+
+PDG_EDITION = 2024
+_TABLE_FILE = f"particle{PDG_EDITION}.csv"
+_LOCK = threading.Lock()
+
+X_DEFAULT_PID = 32
+"""PDG id of X unless the card says otherwise (design.md §4)."""
+
+
+@functools.cache
+def _table() -> dict[int, Particle]:
+    with _LOCK:
+        saved = (Particle._table, Particle._hash_table, Particle._table_names)
+        try:
+            with particle_data.basepath.joinpath(_TABLE_FILE).open() as f:
+                Particle.load_table(f, append=False, _name=_TABLE_FILE)
+            return dict(Particle._hash_table or {})
+        finally:
+            Particle._table, Particle._hash_table, Particle._table_names = saved
+
+
+def particle(pid: int) -> Particle:
+    """The ``particle.Particle`` of PDG id ``pid`` in the PDG-2024 table."""
+    try:
+        return _table()[int(pid)]
+    except KeyError:
+        raise LookupError(f"PDG id {pid} is not in the PDG {PDG_EDITION} table") from None
+
+
+def mass(pid: int) -> float:
+    """Mass in GeV."""
+    value = particle(pid).mass
+    if value is None:
+        raise LookupError(f"PDG {PDG_EDITION} table has no mass for {pid}")
+    return _mev_to_gev(value)
+
+
+def width(pid: int) -> float:
+    """Total width in GeV."""
+    value = particle(pid).width
+    if value is None or value <= 0.0:
+        raise LookupError(f"PDG {PDG_EDITION} table has no width for {pid}")
+    return _mev_to_gev(value)
+
+
+def _mev_to_gev(value: float) -> float:
+    # through the decimal text, so 493.677 MeV becomes the double nearest 0.493677 GeV
+    mantissa, _, exponent = repr(float(value)).partition("e")
+    return float(f"{mantissa}e{int(exponent or 0) - 3}")
+
+
+def lifetime_over_hbar(pid: int) -> float:
+    """τ/ħ = 1/Γ in GeV⁻¹ (multiplies a partial width to give a branching ratio)."""
+    return 1.0 / width(pid)
+
+
+def name(pid: int) -> str:
+    """Short PDG name, e.g. 'K+' or 'pi0'; 'X' for the new vector."""
+    if abs(int(pid)) == X_DEFAULT_PID:
+        return "X"
+    return str(particle(pid).name)
+
+
+def is_self_conjugate(pid: int) -> bool:
+    """True if the antiparticle of ``pid`` is itself (π⁰, K_L, γ, Z, ...)."""
+    return int(particle(pid).invert().pdgid) == int(pid)

@@ -1,0 +1,377 @@
+"""P → P′ X(→ νν̄) and the SM continuum P → P′ νν̄ (K⁺→π⁺, K_L→π⁰, B⁺→K⁺, B⁰→K⁰).
+
+Full-chain matrix element of physics.md §4.2 (Eq. 19) with the X Breit–Wigner,
+
+    |M|² = |g_q|² Σ_i g_νi² |D_X(q²)|² f₊(q²)² [(P·p_ν)(P·p_ν̄) − P² q²/4],   P = p + k,
+
+and, for the SM continuum, g_q g_ν D_X → G_SM (physics.md §4.1, §7). The decay rate is
+
+    dΓ = |M|²/(2 m_P) dΦ₂(P → P′ X*) dq²/(2π) dΦ₂(X* → νν̄),   BR = Γ τ_P/ħ,
+
+so the integrand returned here integrates to the branching ratio (design.md §5).
+
+Unit-cube layout (VEGAS dimensions): [q²] (absent in narrow-width mode), cosθ_P′ and φ_P′
+of P′ in the parent frame, cosθ_ν and φ_ν of the neutrino in the X helicity frame. The
+auxiliary uniforms after them (not adapted: the weight does not depend on them) choose the
+neutrino flavour and decay π⁰ → γγ or K⁰ → K_S/K_L.
+
+Momenta are produced in the parent rest frame, parent along no axis (at rest).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from matrix_elements.form_factors import FF_B_TO_K, FF_K_TO_PI, FF_SIZE
+from matrix_elements.form_factors import b_k as ff_b_k
+from matrix_elements.form_factors import k_pi as ff_k_pi
+from matrix_elements.widths import (
+    breit_wigner2,
+    dwidth_dq2_p_to_pprime_nunu,
+    integrate_q2,
+    width_p_to_pprime_x,
+)
+from phase_space._jit import batch_kernel, kernel, prange
+from phase_space.kinematics import (
+    TWO_PI,
+    axes_from_direction,
+    azimuth_cos_sin,
+    decay_in_frame,
+    dot,
+    two_body_decay,
+    two_body_momentum,
+)
+from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, breit_wigner_q2, breit_wigner_t_range
+from phase_space.random import STRIDE, uniform
+from phase_space.vegas_map import map_point
+
+# --- parameter array layout -------------------------------------------------------------
+I_M_PARENT = 0  # m_P [GeV]
+I_M_DAUGHTER = 1  # m_P′ [GeV]
+I_M_X = 2  # X pole mass [GeV]
+I_WIDTH_X = 3  # Γ_X [GeV]
+I_COUPLING2 = 4  # |g_q|² Σ g_νi² (X), or N_ν|G_SM|²·(normalisation) (SM)
+I_TO_BR = 5  # τ_P/ħ [GeV⁻¹]: width → branching ratio
+I_Q2_MODE = 6  # Q2_FLAT (SM), Q2_BREIT_WIGNER, Q2_NARROW
+I_Q2_MIN = 7
+I_Q2_MAX = 8
+I_T_MIN = 9  # Breit–Wigner angle range (physics.md §4.6)
+I_T_MAX = 10
+I_HAS_X = 11  # 1: X is a record entry (status 2); 0: SM continuum
+I_DAUGHTER_DECAY = 12  # DECAY_NONE, DECAY_PI0_GAMMA_GAMMA, DECAY_K0_MIXING
+I_NU_CUM_E = 13  # cumulative flavour probabilities
+I_NU_CUM_MU = 14
+I_FF_KIND = 15  # FF_K_TO_PI or FF_B_TO_K
+I_FF = 16  # packed f₊ block (FF_SIZE entries)
+N_PARAMS = I_FF + FF_SIZE
+
+DECAY_NONE = 0
+DECAY_PI0_GAMMA_GAMMA = 1
+DECAY_K0_MIXING = 2
+
+CHUNK = 1024
+"""Events per work item of the parallel loops (amortises scratch allocation)."""
+
+PID_NU = (12, 14, 16)
+PID_K_SHORT = 310
+PID_K_LONG = 130
+
+
+def n_dim(params: np.ndarray) -> int:
+    """VEGAS dimension: 4 angles, plus q² unless in narrow-width mode."""
+    return 4 if int(params[I_Q2_MODE]) == Q2_NARROW else 5
+
+
+def n_slots(params: np.ndarray) -> int:
+    """Particles per event: P, P′, [X], ν, ν̄, [γ γ | K_S/K_L]."""
+    decay = int(params[I_DAUGHTER_DECAY])
+    extra = 2 if decay == DECAY_PI0_GAMMA_GAMMA else (1 if decay == DECAY_K0_MIXING else 0)
+    return 4 + int(params[I_HAS_X]) + extra
+
+
+def make_params(
+    *,
+    m_parent: float,
+    m_daughter: float,
+    lifetime_over_hbar: float,
+    coupling2: float,
+    form_factor: np.ndarray,
+    ff_kind: int,
+    daughter_decay: int = DECAY_NONE,
+    m_x: float | None = None,
+    width_x: float | None = None,
+    narrow_width: bool = False,
+    flavour_fractions: tuple[float, float, float] = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0),
+) -> np.ndarray:
+    """Pack the parameter array of this family.
+
+    ``m_x is None`` selects the SM continuum (flat q² map, no X in the record); otherwise
+    q² follows the X Breit–Wigner (or is fixed to m_X² with ``narrow_width``). Masses and
+    widths in GeV, ``lifetime_over_hbar`` = τ_P/ħ in GeV⁻¹.
+    """
+    params = np.zeros(N_PARAMS)
+    params[I_M_PARENT] = m_parent
+    params[I_M_DAUGHTER] = m_daughter
+    params[I_TO_BR] = lifetime_over_hbar
+    params[I_COUPLING2] = coupling2
+    params[I_FF_KIND] = ff_kind
+    params[I_FF : I_FF + FF_SIZE] = form_factor
+    params[I_DAUGHTER_DECAY] = daughter_decay
+    params[I_NU_CUM_E] = flavour_fractions[0]
+    params[I_NU_CUM_MU] = flavour_fractions[0] + flavour_fractions[1]
+    q2_max = (m_parent - m_daughter) ** 2
+    params[I_Q2_MIN] = 0.0
+    params[I_Q2_MAX] = q2_max
+    if m_x is None:
+        params[I_Q2_MODE] = Q2_FLAT
+        params[I_HAS_X] = 0
+        return params
+    if width_x is None or width_x <= 0.0:
+        raise ValueError(f"width_x must be positive for the X modes, got {width_x}")
+    params[I_M_X] = m_x
+    params[I_WIDTH_X] = width_x
+    params[I_HAS_X] = 1
+    if narrow_width:
+        params[I_Q2_MODE] = Q2_NARROW
+    else:
+        params[I_Q2_MODE] = Q2_BREIT_WIGNER
+        t_min, t_max = breit_wigner_t_range(m_x * m_x, m_x * width_x, 0.0, q2_max)
+        params[I_T_MIN] = t_min
+        params[I_T_MAX] = t_max
+    return params
+
+
+@kernel
+def f_plus(q2, params):
+    """f₊(q²) of the family's form factor (physics.md §6.1 or §6.2)."""
+    ff = params[I_FF : I_FF + FF_SIZE]
+    if int(params[I_FF_KIND]) == FF_K_TO_PI:
+        return ff_k_pi.f_plus(q2, ff)
+    return ff_b_k.bsz(q2, ff)
+
+
+@kernel
+def _event(u, params):
+    """One phase-space point: momenta in the parent frame and dBR/du.
+
+    ``u`` holds the VEGAS dimensions (layout in the module docstring). Returns
+    ``(dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar)``; 4-tuples in GeV.
+    """
+    m_parent = params[I_M_PARENT]
+    m_daughter = params[I_M_DAUGHTER]
+    mode = int(params[I_Q2_MODE])
+    if mode == Q2_NARROW:
+        m_x = params[I_M_X]
+        q2 = m_x * m_x
+        # |D_X|² → π/(m_X Γ_X) δ(q² − m_X²), with dq²/(2π): physics.md §4.3
+        q2_factor = 1.0 / (2.0 * m_x * params[I_WIDTH_X])
+        k = 0
+    elif mode == Q2_BREIT_WIGNER:
+        m_x = params[I_M_X]
+        q2, jac_bw = breit_wigner_q2(
+            u[0], m_x * m_x, m_x * params[I_WIDTH_X], params[I_T_MIN], params[I_T_MAX]
+        )
+        q2_factor = jac_bw / TWO_PI
+        k = 1
+    else:
+        q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u[0]
+        q2_factor = (params[I_Q2_MAX] - params[I_Q2_MIN]) / TWO_PI
+        k = 1
+    m_star = math.sqrt(q2)
+    p_star = two_body_momentum(m_parent, m_daughter, m_star)
+
+    # P → P′X* at rest: P′ along n = (θ, φ); X* opposite
+    cos1 = 2.0 * u[k] - 1.0
+    sin1_2 = (1.0 - cos1) * (1.0 + cos1)
+    sin1 = math.sqrt(sin1_2) if sin1_2 > 0.0 else 0.0
+    cos_phi1, sin_phi1 = azimuth_cos_sin(u[k + 1])
+    e_x, e_y, e_z = axes_from_direction(cos1, sin1, cos_phi1, sin_phi1)
+    e_daughter = math.sqrt(p_star * p_star + m_daughter * m_daughter)
+    p_parent = (m_parent, 0.0, 0.0, 0.0)
+    p_daughter = (e_daughter, p_star * e_z[0], p_star * e_z[1], p_star * e_z[2])
+    p_x = (m_parent - e_daughter, -p_daughter[1], -p_daughter[2], -p_daughter[3])
+
+    # X* → νν̄ in the X helicity frame: axes (e_x, −e_y, −e_z) (rotation by π about e_x)
+    x_axes = (e_x, (-e_y[0], -e_y[1], -e_y[2]), (-e_z[0], -e_z[1], -e_z[2]))
+    cos_phi2, sin_phi2 = azimuth_cos_sin(u[k + 3])
+    p_nu, p_nubar = decay_in_frame(
+        p_x, p_star, m_star, 0.0, 0.0, x_axes, 2.0 * u[k + 2] - 1.0, cos_phi2, sin_phi2
+    )
+
+    # physics.md Eq. 19: T = (P·p_ν)(P·p_ν̄) − P²q²/4 with P = p + k
+    p_sum = (
+        p_parent[0] + p_daughter[0],
+        p_parent[1] + p_daughter[1],
+        p_parent[2] + p_daughter[2],
+        p_parent[3] + p_daughter[3],
+    )
+    tensor = dot(p_sum, p_nu) * dot(p_sum, p_nubar) - 0.25 * dot(p_sum, p_sum) * q2
+    ff = f_plus(q2, params)
+    me2 = params[I_COUPLING2] * ff * ff * tensor
+    # dΦ₂(P → P′X*) = p*/(4π m_P) du du,  dΦ₂(X* → νν̄) = 1/(8π) du du
+    phase_space = p_star / (4.0 * math.pi * m_parent) * q2_factor / (8.0 * math.pi)
+    dbr_du = params[I_TO_BR] * me2 * phase_space / (2.0 * m_parent)
+    if p_star <= 0.0:
+        dbr_du = 0.0
+    return dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar
+
+
+@batch_kernel
+def integrand(u, params, out):
+    """dBR/du at points ``u[n, n_dim]`` into ``out[n]`` (the VEGAS warm-up integrand)."""
+    n = u.shape[0]
+    for i in prange(n):
+        out[i] = _event(u[i], params)[0]
+
+
+@kernel
+def _store(p, i, slot, v):
+    p[0, i, slot] = v[0]
+    p[1, i, slot] = v[1]
+    p[2, i, slot] = v[2]
+    p[3, i, slot] = v[3]
+
+
+# auxiliary uniforms, after the VEGAS dimensions of an event (not adapted)
+AUX_FLAVOUR = 0
+AUX_CONJUGATE = 1
+AUX_DAUGHTER_DECAY = 2  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
+
+
+@batch_kernel
+def generate(key, first_event, grid, inc, ninc, params, pid_template, conjugate_fraction,
+             p, pid, fjac, q2_out):
+    """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map.
+
+    Parameters
+    ----------
+    key : uint64 stream key (phase_space.random.stream_key).
+    first_event : index of the first event of this batch in the run.
+    grid, inc, ninc : the frozen VEGAS map (phase_space.vegas_map.FrozenMap).
+    params : family parameter array (make_params).
+    pid_template : int32[2, k] PDG ids of the slots for the process (row 0) and its charge
+        conjugate (row 1); the ν flavour and K_S/K_L are drawn per event.
+    conjugate_fraction : probability of the charge-conjugate process (0, 1 or 0.5).
+    p : out float64[4, n, k], momenta (E, px, py, pz) in GeV in the parent rest frame.
+    pid : out int32[n, k].
+    fjac : out float64[n], dBR/du × VEGAS Jacobian (weight × number of events).
+    q2_out : out float64[n], q² = (p_ν + p_ν̄)² in GeV².
+    """
+    n = fjac.shape[0]
+    dim = ninc.shape[0]
+    n_slot = pid_template.shape[1]
+    has_x = int(params[I_HAS_X])
+    decay = int(params[I_DAUGHTER_DECAY])
+    m_daughter = params[I_M_DAUGHTER]
+    s_nu = 2 + has_x
+    cum_e = params[I_NU_CUM_E]
+    cum_mu = params[I_NU_CUM_MU]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(n_chunks):
+        y = np.empty(dim)
+        u = np.empty(dim)
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            base = np.uint64(first_event + i) * np.uint64(STRIDE)
+            for d in range(dim):
+                y[d] = uniform(key, base + np.uint64(d))
+            jac = map_point(y, grid, inc, ninc, u)
+            dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(u, params)
+            fjac[i] = dbr_du * jac
+            q2_out[i] = q2
+            _store(p, i, 0, p_parent)
+            _store(p, i, 1, p_daughter)
+            if has_x == 1:
+                _store(p, i, 2, p_x)
+            _store(p, i, s_nu, p_nu)
+            _store(p, i, s_nu + 1, p_nubar)
+
+            aux = base + np.uint64(dim)
+            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
+            for s in range(n_slot):
+                pid[i, s] = pid_template[row, s]
+            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+            nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
+            # the conjugate event carries ν̄ in the ν slot: every PDG id flips (CP)
+            pid[i, s_nu] = nu_id if row == 0 else -nu_id
+            pid[i, s_nu + 1] = -pid[i, s_nu]
+
+            if decay == DECAY_PI0_GAMMA_GAMMA:
+                cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
+                u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
+                g1, g2 = two_body_decay(p_daughter, m_daughter, 0.0, 0.0, cos_g, u_phi_g)
+                _store(p, i, s_nu + 2, g1)
+                _store(p, i, s_nu + 3, g2)
+            elif decay == DECAY_K0_MIXING:
+                # K⁰ is a 50/50 superposition of K_S and K_L (physics.md §11); the 1 → 1
+                # step keeps the momentum, as Pythia and EvtGen record it
+                _store(p, i, s_nu + 2, p_daughter)
+                r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
+                pid[i, s_nu + 2] = PID_K_SHORT if r_k < 0.5 else PID_K_LONG
+
+
+# --- analytic rates ---------------------------------------------------------------------
+
+
+def rate_narrow(params: np.ndarray) -> float:
+    """BR(P → P′X)·BR(X → νν̄) of physics.md Eq. 21 (= Eq. 12/13 × Γ_inv/Γ_X).
+
+    With the packed coupling |g_q|² Σ g_νi², Eq. 12 × Σ_i Γ(X→ν_iν̄_i)/Γ_X reads
+    Γ = |g_q|² Σg_νi² f₊² λ^{3/2}/(64π m_P³ m_X²) · m_X/(24π Γ_X).
+    """
+    if int(params[I_HAS_X]) == 0:
+        raise ValueError("rate_narrow applies to the X modes only")
+    m_x = params[I_M_X]
+    width_inv_over_coupling = m_x / (24.0 * math.pi)
+    gamma = width_p_to_pprime_x(
+        params[I_COUPLING2], f_plus(m_x * m_x, params), params[I_M_PARENT], params[I_M_DAUGHTER], m_x
+    )
+    return params[I_TO_BR] * gamma * width_inv_over_coupling / params[I_WIDTH_X]
+
+
+def rate(params: np.ndarray) -> float:
+    """The branching ratio the generator integrates, from the analytic dΓ/dq².
+
+    X modes with a Breit–Wigner: ∫ Eq. 20 dq² over the kinematic range (→ Eq. 21 as
+    Γ_X/m_X → 0, to −0.45 Γ_X/m_X); narrow width: Eq. 21; SM continuum: ∫ Eq. 20 with the
+    constant SM coupling (= Eq. 30 for B → Kνν̄; Eq. 33 normalised to Eq. 32 for K → πνν̄).
+    """
+    mode = int(params[I_Q2_MODE])
+    if mode == Q2_NARROW:
+        return rate_narrow(params)
+    m_parent, m_daughter = params[I_M_PARENT], params[I_M_DAUGHTER]
+    coupling2 = params[I_COUPLING2]
+    f_plus_vec = np.vectorize(lambda q2: f_plus(float(q2), params))
+
+    if mode == Q2_FLAT:
+
+        def dbr_dq2(q2: np.ndarray) -> np.ndarray:
+            return params[I_TO_BR] * dwidth_dq2_p_to_pprime_nunu(
+                q2, coupling2, f_plus_vec(q2), m_parent, m_daughter
+            )
+
+        return integrate_q2(dbr_dq2, params[I_Q2_MIN], params[I_Q2_MAX])
+
+    m_x, width_x = params[I_M_X], params[I_WIDTH_X]
+
+    def dbr_dq2_bw(q2: np.ndarray) -> np.ndarray:
+        return params[I_TO_BR] * dwidth_dq2_p_to_pprime_nunu(
+            q2, coupling2 * breit_wigner2(q2, m_x, width_x), f_plus_vec(q2), m_parent, m_daughter
+        )
+
+    return integrate_q2(
+        dbr_dq2_bw, params[I_Q2_MIN], params[I_Q2_MAX], peak=m_x * m_x, half_width=m_x * width_x
+    )
+
+
+def dbr_dq2(q2: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """dBR/dq² of physics.md Eq. 20 (all flavours; X Breit–Wigner or SM constant coupling)."""
+    q2 = np.asarray(q2, dtype=np.float64)
+    coupling2 = params[I_COUPLING2]
+    if int(params[I_HAS_X]) == 1:
+        coupling2 = coupling2 * breit_wigner2(q2, params[I_M_X], params[I_WIDTH_X])
+    ff = np.array([f_plus(float(x), params) for x in q2.ravel()]).reshape(q2.shape)
+    return params[I_TO_BR] * dwidth_dq2_p_to_pprime_nunu(
+        q2, coupling2, ff, params[I_M_PARENT], params[I_M_DAUGHTER]
+    )

@@ -1,0 +1,77 @@
+"""The Python entry point gen.generate, weighted and unweighted modes, expected events."""
+
+from __future__ import annotations
+
+import json
+
+import awkward as ak
+import numpy as np
+import pytest
+from axgen_testing import CARDS, card_dict
+
+import gen
+from gen.cards import CardError
+
+
+def test_generate_from_a_card_file_with_overrides():
+    events, summary = gen.generate(CARDS / "k_pi_x.toml", events=3000, m_X=0.2, seed=4)
+    assert len(events) == 3000
+    assert summary["card"]["model"]["m_X"] == 0.2
+    assert summary["model"]["m_X"] == 0.2
+    assert summary["seed"] == 4
+    # Σw is the MC estimate of BR(K+ -> pi+ X)·BR(X -> nu nu~)
+    assert float(np.sum(events.weight)) == pytest.approx(summary["rate"]["value"], rel=1e-12)
+    assert abs(summary["rate"]["value"] - summary["analytic_rate"]["value"]) < 5 * summary["rate"]["error"]
+
+
+def test_generate_reports_card_problems():
+    with pytest.raises(CardError, match="model.m_X: expected a mass"):
+        gen.generate(card_dict("B+ -> K+ X", m_X=5.0))
+
+
+def test_weighted_sum_and_running_rate_agree():
+    _, summary = gen.generate(card_dict("B+ -> K+ nu nu~ (SM)", events=20_000, run={"batch_size": 3000}))
+    assert summary["sum_of_weights"] == pytest.approx(summary["rate"]["value"], rel=1e-12)
+
+
+def test_unweighted_mode_keeps_exactly_the_asked_events():
+    raw = card_dict("K+ -> pi+ nu nu~ (SM)", events=5000, run={"mode": "unweighted", "batch_size": 2000},
+                    sampler={"pilot_events": 20_000})
+    events, summary = gen.generate(raw)
+    assert len(events) == 5000
+    u = summary["unweighting"]
+    assert 0.0 < u["efficiency"] <= 1.0
+    assert u["events_tried"] == pytest.approx(5000 / u["efficiency"])
+    assert 0.0 <= u["overweight_fraction"] < 0.01
+    weights = ak.to_numpy(events.weight)
+    common = u["w_max"] / u["events_tried"]
+    # all events carry the common weight except the (rare) overweight ones, which carry more
+    assert np.all(weights >= common * (1 - 1e-12))
+    assert np.mean(np.isclose(weights, common, rtol=1e-12)) > 0.99
+    # and Σw estimates the branching ratio
+    assert float(weights.sum()) == pytest.approx(summary["rate"]["value"], rel=0.05)
+    assert abs(summary["rate"]["value"] - summary["analytic_rate"]["value"]) < 5 * summary["rate"]["error"]
+
+
+def test_unweighted_generation_is_reproducible():
+    raw = card_dict("B+ -> K+ X", events=1000, run={"mode": "unweighted", "batch_size": 1000},
+                    sampler={"pilot_events": 5000})
+    a, _ = gen.generate(raw)
+    b, _ = gen.generate(raw)
+    assert ak.array_equal(a, b)
+
+
+def test_expected_events_and_keep_selected(tmp_path):
+    raw = card_dict("B+ -> K+ X", events=2000, run={"n_parents": 1e9, "keep": "selected"})
+    raw["output"] = [{"format": "parquet", "path": "e.parquet"}]
+    events, summary = gen.generate(raw, output_dir=tmp_path)
+    assert summary["expected_events"]["all"] == pytest.approx(1e9 * summary["rate"]["value"], rel=1e-12)
+    assert summary["acceptance"]["all"]["value"] == 1.0
+    assert json.loads((tmp_path / "summary.json").read_text())["expected_events"] == summary["expected_events"]
+    assert len(events) == 2000
+
+
+def test_conjugate_choices():
+    for choice, signs in (("particle", {1}), ("antiparticle", {-1}), ("both", {-1, 1})):
+        events, _ = gen.generate(card_dict("K+ -> pi+ X", events=500, run={"conjugate": choice}))
+        assert set(np.sign(ak.to_numpy(events.particles.pid[:, 0]))) == signs

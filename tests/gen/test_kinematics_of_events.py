@@ -1,0 +1,97 @@
+"""Every generated event conserves four-momentum at every vertex and is on shell."""
+
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+from axgen_testing import SM_PROCESSES, X_PROCESSES, card_dict, relative_offshell
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gen
+from gen import pdg
+from gen.driver import _generate
+from phase_space.random import stream_key
+from phase_space.vegas_map import FrozenMap
+
+
+def _check_record(pid, status, mother, p, gen_mass):
+    """Conservation at each decay vertex and the mass shell, relative 1e-9."""
+    n, k = pid.shape
+    for s in range(k):
+        daughters = np.flatnonzero(mother == s)
+        if daughters.size:
+            assert status[s] == 2
+            total = p[:, daughters, :].sum(axis=1)
+            scale = p[:, s, 0][:, None]
+            assert np.all(np.abs(total - p[:, s, :]) <= 1e-9 * scale), f"slot {s}"
+        else:
+            assert status[s] == 1
+    assert np.all(relative_offshell(p, gen_mass) <= 1e-9)
+
+
+def _nominal_masses(pid):
+    masses = np.zeros(pid.shape)
+    for value in np.unique(pid):
+        if abs(value) in (12, 14, 16, 22):
+            continue
+        if value == 32:
+            masses[pid == value] = np.nan
+        else:
+            masses[pid == value] = pdg.mass(abs(int(value)))
+    return masses
+
+
+@pytest.mark.parametrize("process", X_PROCESSES + SM_PROCESSES)
+def test_generated_records(process):
+    events, summary = gen.generate(card_dict(process, events=3000, run={"conjugate": "both"}))
+    parts = events.particles
+    pid = ak.to_numpy(parts.pid)
+    status = ak.to_numpy(parts.status)[0]
+    mother = ak.to_numpy(parts.mother)[0]
+    p = np.stack([ak.to_numpy(parts[c]) for c in ("E", "px", "py", "pz")], axis=-1)
+    masses = _nominal_masses(pid)
+    x_slots = np.isnan(masses)
+    # X: off shell, its mass is √q² of the neutrino pair
+    masses[x_slots] = np.sqrt(np.repeat(ak.to_numpy(events.observables.q2), x_slots.sum(axis=1)))
+    _check_record(pid, status, mother, p, masses)
+    # every particle has its production vertex at the decay vertex of its mother
+    vt = ak.to_numpy(parts.vt)
+    assert np.all(vt[:, 0] == 0.0)
+    assert np.all(vt[:, 1:] >= vt[:, mother[1:]])
+    # both charge states appear, and the neutrino slots carry a ν and a ν̄ of one flavour
+    assert set(np.sign(pid[:, 0])) == ({1} if pdg.is_self_conjugate(int(pid[0, 0])) else {-1, 1})
+    nu = np.flatnonzero(np.isin(np.abs(pid[0]), (12, 14, 16)))
+    assert np.all(pid[:, nu[0]] == -pid[:, nu[1]])
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    process=st.sampled_from(X_PROCESSES),
+    mass_fraction=st.floats(0.001, 0.999),
+    seed=st.integers(0, 2**32),
+    narrow=st.booleans(),
+)
+def test_kernel_conservation_over_the_whole_range(process, mass_fraction, seed, narrow):
+    """Random m_X over the whole kinematic range, random seeds, BW and narrow width."""
+    parent, daughter = {"K+ -> pi+ X": (321, 211), "KL -> pi0 X": (130, 111),
+                        "B+ -> K+ X": (521, 321), "B0 -> K0 X": (511, 311)}[process]
+    m_x = mass_fraction * (pdg.mass(parent) - pdg.mass(daughter))
+    raw = card_dict(process, m_X=m_x, narrow_width=narrow, width_X=0.05 * m_x)
+    prepared = gen.driver.validate(gen.cards.parse(raw, "<test>"))
+    frozen = FrozenMap.identity(prepared.n_dim)
+    p, pid, fjac, q2 = _generate(prepared, frozen, stream_key(seed, 1), 0, 500)
+    assert np.all(np.isfinite(fjac)) and np.all(fjac >= 0)
+    p = np.moveaxis(p, 0, -1)
+    topo = prepared.topology
+    masses = np.broadcast_to(topo.masses, pid.shape).copy()
+    masses[:, np.isnan(topo.masses)] = np.sqrt(q2)[:, None]
+    _check_record(pid, topo.status, topo.mothers, p, masses)
+    # q² is the ν ν̄ invariant mass
+    nu = p[:, 3 if topo.labels[2] == "X" else 2] + p[:, 4 if topo.labels[2] == "X" else 3]
+    m2 = nu[:, 0] ** 2 - (nu[:, 1:] ** 2).sum(axis=1)
+    assert np.allclose(m2, q2, rtol=1e-9, atol=1e-12 * pdg.mass(parent) ** 2)
+    # determinism: the same seed gives the same events
+    p2, pid2, fjac2, _ = _generate(prepared, frozen, stream_key(seed, 1), 0, 500)
+    assert np.array_equal(np.moveaxis(p2, 0, -1), p) and np.array_equal(fjac2, fjac)

@@ -1,0 +1,105 @@
+"""HepMC3 and parquet files read back with the same events (pyhepmc, awkward, vector)."""
+
+from __future__ import annotations
+
+import json
+
+import awkward as ak
+import numpy as np
+import pyhepmc
+import pytest
+import vector
+from axgen_testing import card_dict
+
+import gen
+from gen.output.parquet import read_summary
+
+
+def _run(tmp_path, process, events=200, **model):
+    raw = card_dict(process, events=events, run={"conjugate": "both", "batch_size": 1000}, **model)
+    raw["output"] = [
+        {"format": "hepmc3", "path": "events.hepmc"},
+        {"format": "hepmc3", "path": "events.hepmc.gz", "precision": 17},
+        {"format": "parquet", "path": "events.parquet"},
+    ]
+    events, summary = gen.generate(raw, output_dir=tmp_path)
+    return events, summary
+
+
+@pytest.mark.parametrize("process", ["K+ -> pi+ X", "KL -> pi0 X", "B0 -> K0 nu nu~ (SM)"])
+@pytest.mark.parametrize("name", ["events.hepmc", "events.hepmc.gz"])
+def test_hepmc3_round_trip(tmp_path, process, name):
+    events, summary = _run(tmp_path, process)
+    parts = events.particles
+    with pyhepmc.open(tmp_path / name) as f:
+        read = list(f)
+    assert len(read) == len(events)
+    run_info = read[0].run_info
+    assert run_info.weight_names == ["default"]
+    attrs = {k: str(v) for k, v in run_info.attributes.items()}
+    assert attrs["process"] == process
+    assert int(attrs["seed"]) == summary["seed"]
+    assert int(attrs["pdg_edition"]) == 2024
+    assert json.loads(attrs["card"])["run"]["process"] == process
+    for i, event in enumerate(read):
+        assert event.event_number == events.event[i]
+        assert event.weights[0] == events.weight[i]
+        assert event.momentum_unit == pyhepmc.Units.GEV and event.length_unit == pyhepmc.Units.MM
+        record = event.particles
+        assert [p.pid for p in record] == ak.to_list(parts.pid[i])
+        assert [p.status for p in record] == ak.to_list(parts.status[i])
+        momenta = np.array([[p.momentum.e, p.momentum.px, p.momentum.py, p.momentum.pz] for p in record])
+        expected = np.stack([ak.to_numpy(parts[i][c]) for c in ("E", "px", "py", "pz")], axis=-1)
+        np.testing.assert_array_equal(momenta, expected)
+        # mothers: each particle's production vertex has its mother as incoming particle
+        mothers = ak.to_list(parts.mother[i])
+        for j, particle in enumerate(record):
+            vertex = particle.production_vertex
+            if mothers[j] < 0:
+                assert vertex is None or vertex.id == 0
+            else:
+                assert [q.id for q in vertex.particles_in] == [mothers[j] + 1]
+                pos = vertex.position
+                np.testing.assert_array_equal(
+                    [pos.x, pos.y, pos.z, pos.t],
+                    [parts.vx[i][j], parts.vy[i][j], parts.vz[i][j], parts.vt[i][j]],
+                )
+        for vertex in event.vertices:
+            assert len(vertex.particles_in) >= 1
+    # the last event carries the final rate estimate
+    xs = read[-1].cross_section
+    assert xs.xsec() == pytest.approx(summary["rate"]["value"], rel=1e-8)
+    assert xs.xsec_err() == pytest.approx(summary["rate"]["error"], rel=1e-8)
+
+
+def test_parquet_round_trip(tmp_path):
+    events, summary = _run(tmp_path, "B+ -> K+ X", m_X=2.1)
+    read = ak.from_parquet(tmp_path / "events.parquet")
+    assert ak.array_equal(read, events)
+    assert read.fields == ["event", "weight", "particles", "observables", "selected"]
+    assert read.particles.fields == ["pid", "status", "mother", "E", "px", "py", "pz", "vx", "vy", "vz", "vt"]
+    vector.register_awkward()
+    masses = read.particles.mass
+    pid = read.particles.pid
+    # K+ (slot 1) on its PDG mass; X (slot 2) at √q²
+    np.testing.assert_allclose(ak.to_numpy(masses[:, 1]), 0.493677, rtol=1e-9)
+    np.testing.assert_allclose(ak.to_numpy(masses[:, 2]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9)
+    assert set(np.unique(ak.to_numpy(np.abs(pid[:, 0])))) == {521}
+    # the summary is in the footer
+    stored = read_summary(tmp_path / "events.parquet")
+    assert stored["rate"] == summary["rate"]
+    assert stored == json.loads((tmp_path / "summary.json").read_text())
+    assert np.sum(read.weight) == pytest.approx(summary["rate"]["value"], rel=1e-12)
+
+
+def test_failed_run_leaves_no_files(tmp_path, monkeypatch):
+    from gen.output import parquet
+
+    def boom(self, batch, rate):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parquet.ParquetWriter, "write_batch", boom)
+    with pytest.raises(OSError, match="disk full"):
+        _run(tmp_path, "K+ -> pi+ X", events=3000)
+    assert not any(p.suffix in (".parquet", ".hepmc", ".gz", ".json") for p in tmp_path.iterdir())
+    assert list(tmp_path.iterdir()) == []
