@@ -86,9 +86,26 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _skip_foreign_numba_extensions() -> None:
+    """Do not load other packages' numba extensions in the ``axgen`` process.
+
+    numba imports every installed ``numba_extensions`` entry point (here awkward's and
+    vector's, ~0.6 s) before its first compilation or cache load. axgen's kernels use none
+    of them, so the command marks the extensions as loaded; the library (``import gen``)
+    leaves numba alone.
+    """
+    try:
+        from numba.core import entrypoints
+
+        entrypoints._already_initialized = True
+    except (ImportError, AttributeError):  # a numba without this hook: nothing to skip
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    _skip_foreign_numba_extensions()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         if args.command == "list":

@@ -21,14 +21,16 @@ SETUPS = ("rest",)
 
 
 @batch_kernel
-def _place_vertices(key, first_event, p, mothers, ctau_mm, v):
+def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, v):
     n = p.shape[1]
     k = p.shape[2]
     for i in prange(n):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        for s in range(1, k):
-            m = mothers[s]
-            # production vertex of s = decay vertex of its mother m (m < s)
+        for m in range(k):  # slots are topologically ordered: v[:, i, m] is already known
+            start = daughter_start[m]
+            stop = daughter_stop[m]
+            if start == stop:
+                continue
             x = v[0, i, m]
             y = v[1, i, m]
             z = v[2, i, m]
@@ -41,16 +43,31 @@ def _place_vertices(key, first_event, p, mothers, ctau_mm, v):
                 pz = p[3, i, m]
                 m2 = energy * energy - px * px - py * py - pz * pz
                 if m2 > 0.0:
-                    # the same draw for all daughters of m: counter of the mother slot
+                    # proper decay length cτ·(−ln u); (p/m, E/m) carry it to the frame of p
                     length = -math.log1p(-uniform(key, base + np.uint64(m))) * ctau / math.sqrt(m2)
                     x += px * length
                     y += py * length
                     z += pz * length
                     t += energy * length
-            v[0, i, s] = x
-            v[1, i, s] = y
-            v[2, i, s] = z
-            v[3, i, s] = t
+            for d in range(start, stop):
+                v[0, i, d] = x
+                v[1, i, d] = y
+                v[2, i, d] = z
+                v[3, i, d] = t
+
+
+def daughter_ranges(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[start, stop) of the daughters of every slot; daughters must be contiguous slots."""
+    k = mothers.shape[0]
+    start = np.zeros(k, dtype=np.int64)
+    stop = np.zeros(k, dtype=np.int64)
+    for m in range(k):
+        daughters = np.flatnonzero(mothers == m)
+        if daughters.size:
+            if not np.array_equal(daughters, np.arange(daughters[0], daughters[-1] + 1)) or daughters[0] <= m:
+                raise ValueError(f"daughters of slot {m} must be contiguous later slots, got {daughters}")
+            start[m], stop[m] = daughters[0], daughters[-1] + 1
+    return start, stop
 
 
 def place_vertices(
@@ -59,10 +76,12 @@ def place_vertices(
     """Fill production vertices ``v[4, n, k]`` (mm) of slots 1.. from the parent's ``v[:, :, 0]``.
 
     ``p[4, n, k]`` are lab momenta (GeV), ``mothers[k]`` the mother slots (topologically
-    ordered), ``ctau_mm[k]`` proper decay lengths (0: decays in place).
+    ordered, daughters contiguous), ``ctau_mm[k]`` proper decay lengths (0: decays in place).
+    Each status-2 particle's decay point is drawn once, from its own counter.
     """
     key = stream_key(seed, STREAM_PRODUCTION)
-    _place_vertices(key, np.int64(first_event), p, mothers, ctau_mm, v)
+    start, stop = daughter_ranges(mothers)
+    _place_vertices(key, np.int64(first_event), p, start, stop, ctau_mm, v)
 
 
 def produce(setup: str, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray,
@@ -73,6 +92,7 @@ def produce(setup: str, seed: int, first_event: int, p: np.ndarray, mothers: np.
     """
     if setup != "rest":
         raise ValueError(f"unknown production setup {setup!r}; expected one of {SETUPS}")
-    v = np.zeros_like(p)
+    v = np.empty_like(p)
+    v[:, :, 0] = 0.0
     place_vertices(seed, first_event, p, mothers, ctau_mm, v)
     return v

@@ -10,10 +10,12 @@ and, for the SM continuum, g_q g_ν D_X → G_SM (physics.md §4.1, §7). The de
 
 so the integrand returned here integrates to the branching ratio (design.md §5).
 
-Unit-cube layout (VEGAS dimensions): [q²] (absent in narrow-width mode), cosθ_P′ and φ_P′
-of P′ in the parent frame, cosθ_ν and φ_ν of the neutrino in the X helicity frame. The
-auxiliary uniforms after them (not adapted: the weight does not depend on them) choose the
-neutrino flavour and decay π⁰ → γγ or K⁰ → K_S/K_L.
+VEGAS dimensions are the variables |M|² depends on: [q²] (absent in narrow-width mode) and
+cosθ_ν of the neutrino in the X helicity frame. The angles it does not depend on — the P′
+direction (the parent is unpolarised and at rest) and φ_ν — are drawn flat from auxiliary
+uniforms, as are the neutrino flavour, the charge conjugate and the π⁰ → γγ or K⁰ → K_S/K_L
+step: a VEGAS map would stay the identity there, and leaving them out makes the map
+cheaper and the adaptation sharper.
 
 Momenta are produced in the parent rest frame, parent along no axis (at rest).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from matrix_elements.form_factors import FF_B_TO_K, FF_K_TO_PI, FF_SIZE
@@ -64,7 +67,9 @@ I_DAUGHTER_DECAY = 12  # DECAY_NONE, DECAY_PI0_GAMMA_GAMMA, DECAY_K0_MIXING
 I_NU_CUM_E = 13  # cumulative flavour probabilities
 I_NU_CUM_MU = 14
 I_FF_KIND = 15  # FF_K_TO_PI or FF_B_TO_K
-I_FF = 16  # packed f₊ block (FF_SIZE entries)
+I_NORM = 16  # τ/ħ /(2m_P) /(4π m_P) /(8π) /(2π): constant factors of dBR/du
+I_Q2_JAC = 17  # Jacobian of the q² map (× |D_X|²): see make_params
+I_FF = 18  # packed f₊ block (FF_SIZE entries)
 N_PARAMS = I_FF + FF_SIZE
 
 DECAY_NONE = 0
@@ -80,8 +85,8 @@ PID_K_LONG = 130
 
 
 def n_dim(params: np.ndarray) -> int:
-    """VEGAS dimension: 4 angles, plus q² unless in narrow-width mode."""
-    return 4 if int(params[I_Q2_MODE]) == Q2_NARROW else 5
+    """VEGAS dimension: cosθ_ν, plus q² unless in narrow-width mode."""
+    return 1 if int(params[I_Q2_MODE]) == Q2_NARROW else 2
 
 
 def n_slots(params: np.ndarray) -> int:
@@ -124,9 +129,16 @@ def make_params(
     q2_max = (m_parent - m_daughter) ** 2
     params[I_Q2_MIN] = 0.0
     params[I_Q2_MAX] = q2_max
+    # dBR/du = τ/ħ |M|²/(2m_P) · dΦ₂(P → P′X*)/du² · (dq²/du)/(2π) · dΦ₂(X* → νν̄)/du², with
+    # dΦ₂ = p*/(4πM) dΩ/(4π) = p*/(4πM) du du (cosθ = 2u − 1, φ = 2πu), 1/(8π) for νν̄
+    params[I_NORM] = (
+        lifetime_over_hbar
+        / (2.0 * m_parent) / (4.0 * math.pi * m_parent) / (8.0 * math.pi) / (2.0 * math.pi)
+    )
     if m_x is None:
         params[I_Q2_MODE] = Q2_FLAT
         params[I_HAS_X] = 0
+        params[I_Q2_JAC] = q2_max  # flat q²
         return params
     if width_x is None or width_x <= 0.0:
         raise ValueError(f"width_x must be positive for the X modes, got {width_x}")
@@ -134,12 +146,16 @@ def make_params(
     params[I_WIDTH_X] = width_x
     params[I_HAS_X] = 1
     if narrow_width:
+        # |D_X|² → π/(m_X Γ_X) δ(q² − m_X²) (physics.md §4.3)
         params[I_Q2_MODE] = Q2_NARROW
+        params[I_Q2_JAC] = math.pi / (m_x * width_x)
     else:
+        # q² = m² + mΓ tan t: (dq²/du)|D_X|² = (t_max − t_min)/(mΓ) exactly (§4.6)
         params[I_Q2_MODE] = Q2_BREIT_WIGNER
         t_min, t_max = breit_wigner_t_range(m_x * m_x, m_x * width_x, 0.0, q2_max)
         params[I_T_MIN] = t_min
         params[I_T_MAX] = t_max
+        params[I_Q2_JAC] = (t_max - t_min) / (m_x * width_x)
     return params
 
 
@@ -152,41 +168,38 @@ def f_plus(q2, params):
     return ff_b_k.bsz(q2, ff)
 
 
-@kernel
-def _event(u, params):
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _event(u, cos_daughter, u_phi_daughter, u_phi_nu, params):
     """One phase-space point: momenta in the parent frame and dBR/du.
 
-    ``u`` holds the VEGAS dimensions (layout in the module docstring). Returns
+    ``u`` holds the VEGAS dimensions ([u_q2], u_cosθ_ν); ``cos_daughter`` is cosθ of P′ in
+    the parent frame, ``u_phi_daughter`` and ``u_phi_nu`` give φ = 2πu of P′ and of the ν
+    (X helicity frame). dBR/du includes the Jacobians of all five variables. Returns
     ``(dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar)``; 4-tuples in GeV.
     """
     m_parent = params[I_M_PARENT]
     m_daughter = params[I_M_DAUGHTER]
     mode = int(params[I_Q2_MODE])
     if mode == Q2_NARROW:
-        m_x = params[I_M_X]
-        q2 = m_x * m_x
-        # |D_X|² → π/(m_X Γ_X) δ(q² − m_X²), with dq²/(2π): physics.md §4.3
-        q2_factor = 1.0 / (2.0 * m_x * params[I_WIDTH_X])
+        q2 = params[I_M_X] * params[I_M_X]
         k = 0
     elif mode == Q2_BREIT_WIGNER:
         m_x = params[I_M_X]
-        q2, jac_bw = breit_wigner_q2(
+        q2 = breit_wigner_q2(
             u[0], m_x * m_x, m_x * params[I_WIDTH_X], params[I_T_MIN], params[I_T_MAX]
-        )
-        q2_factor = jac_bw / TWO_PI
+        )[0]
         k = 1
     else:
         q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u[0]
-        q2_factor = (params[I_Q2_MAX] - params[I_Q2_MIN]) / TWO_PI
         k = 1
     m_star = math.sqrt(q2)
     p_star = two_body_momentum(m_parent, m_daughter, m_star)
 
     # P → P′X* at rest: P′ along n = (θ, φ); X* opposite
-    cos1 = 2.0 * u[k] - 1.0
+    cos1 = cos_daughter
     sin1_2 = (1.0 - cos1) * (1.0 + cos1)
     sin1 = math.sqrt(sin1_2) if sin1_2 > 0.0 else 0.0
-    cos_phi1, sin_phi1 = azimuth_cos_sin(u[k + 1])
+    cos_phi1, sin_phi1 = azimuth_cos_sin(u_phi_daughter)
     e_x, e_y, e_z = axes_from_direction(cos1, sin1, cos_phi1, sin_phi1)
     e_daughter = math.sqrt(p_star * p_star + m_daughter * m_daughter)
     p_parent = (m_parent, 0.0, 0.0, 0.0)
@@ -195,9 +208,9 @@ def _event(u, params):
 
     # X* → νν̄ in the X helicity frame: axes (e_x, −e_y, −e_z) (rotation by π about e_x)
     x_axes = (e_x, (-e_y[0], -e_y[1], -e_y[2]), (-e_z[0], -e_z[1], -e_z[2]))
-    cos_phi2, sin_phi2 = azimuth_cos_sin(u[k + 3])
+    cos_phi2, sin_phi2 = azimuth_cos_sin(u_phi_nu)
     p_nu, p_nubar = decay_in_frame(
-        p_x, p_star, m_star, 0.0, 0.0, x_axes, 2.0 * u[k + 2] - 1.0, cos_phi2, sin_phi2
+        p_x, p_star, m_star, 0.0, 0.0, x_axes, 2.0 * u[k] - 1.0, cos_phi2, sin_phi2
     )
 
     # physics.md Eq. 19: T = (P·p_ν)(P·p_ν̄) − P²q²/4 with P = p + k
@@ -209,24 +222,23 @@ def _event(u, params):
     )
     tensor = dot(p_sum, p_nu) * dot(p_sum, p_nubar) - 0.25 * dot(p_sum, p_sum) * q2
     ff = f_plus(q2, params)
-    me2 = params[I_COUPLING2] * ff * ff * tensor
-    # dΦ₂(P → P′X*) = p*/(4π m_P) du du,  dΦ₂(X* → νν̄) = 1/(8π) du du
-    phase_space = p_star / (4.0 * math.pi * m_parent) * q2_factor / (8.0 * math.pi)
-    dbr_du = params[I_TO_BR] * me2 * phase_space / (2.0 * m_parent)
-    if p_star <= 0.0:
-        dbr_du = 0.0
+    # |M|² = coupling2 · f₊² T; the constant factors and the q² Jacobian are in the params
+    dbr_du = params[I_NORM] * params[I_COUPLING2] * params[I_Q2_JAC] * ff * ff * tensor * p_star
     return dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar
 
 
 @batch_kernel
 def integrand(u, params, out):
-    """dBR/du at points ``u[n, n_dim]`` into ``out[n]`` (the VEGAS warm-up integrand)."""
+    """dBR/du at points ``u[n, n_dim]`` into ``out[n]`` (the VEGAS warm-up integrand).
+
+    dBR/du does not depend on the flat angles, which are set to arbitrary values here.
+    """
     n = u.shape[0]
     for i in prange(n):
-        out[i] = _event(u[i], params)[0]
+        out[i] = _event(u[i], 0.5, 0.25, 0.25, params)[0]
 
 
-@kernel
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _store(p, i, slot, v):
     p[0, i, slot] = v[0]
     p[1, i, slot] = v[1]
@@ -234,10 +246,13 @@ def _store(p, i, slot, v):
     p[3, i, slot] = v[3]
 
 
-# auxiliary uniforms, after the VEGAS dimensions of an event (not adapted)
-AUX_FLAVOUR = 0
-AUX_CONJUGATE = 1
-AUX_DAUGHTER_DECAY = 2  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
+# auxiliary uniforms, after the VEGAS dimensions of an event (flat, not mapped)
+AUX_COS_DAUGHTER = 0
+AUX_PHI_DAUGHTER = 1
+AUX_PHI_NU = 2
+AUX_FLAVOUR = 3
+AUX_CONJUGATE = 4
+AUX_DAUGHTER_DECAY = 5  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
 
 
 @batch_kernel
@@ -277,7 +292,14 @@ def generate(key, first_event, grid, inc, ninc, params, pid_template, conjugate_
             for d in range(dim):
                 y[d] = uniform(key, base + np.uint64(d))
             jac = map_point(y, grid, inc, ninc, u)
-            dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(u, params)
+            aux = base + np.uint64(dim)
+            dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
+                u,
+                2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
+                uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
+                uniform(key, aux + np.uint64(AUX_PHI_NU)),
+                params,
+            )
             fjac[i] = dbr_du * jac
             q2_out[i] = q2
             _store(p, i, 0, p_parent)
@@ -287,7 +309,6 @@ def generate(key, first_event, grid, inc, ninc, params, pid_template, conjugate_
             _store(p, i, s_nu, p_nu)
             _store(p, i, s_nu + 1, p_nubar)
 
-            aux = base + np.uint64(dim)
             row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
             for s in range(n_slot):
                 pid[i, s] = pid_template[row, s]

@@ -127,17 +127,25 @@ def helicity_axes(p):
 
 
 @kernel
-def _light_cone_boost(plus_parent, minus_parent, m_parent, e_rest, p_long, transverse2):
-    """(E, p∥) in the lab of a daughter with rest-frame energy ``e_rest`` and momentum
-    ``p_long`` along the boost; ``transverse2`` = m² + p⊥² = (e + p∥)(e − p∥)."""
-    if p_long >= 0.0:
-        plus = e_rest + p_long
-        minus = transverse2 / plus if plus > 0.0 else 0.0
+def _light_cone_boost(plus_parent, minus_over_m, inv_m, e_rest, p_star, cos_theta, m, p_perp):
+    """(E, p∥) in the lab of a daughter of mass ``m`` emitted at cosθ with momentum p*.
+
+    Light-cone components in the parent rest frame, e ± p* cosθ: for a massless daughter
+    p*(1 ± cosθ); otherwise the one without cancellation directly and the other from
+    (e + p∥)(e − p∥) = m² + p⊥². In the lab, E ± p∥ = (E_P ± |P|)(e ± p* cosθ)/M with
+    (E_P − |P|)/M = M/(E_P + |P|) = ``minus_over_m``.
+    """
+    if m == 0.0:
+        plus = p_star * (1.0 + cos_theta)
+        minus = p_star * (1.0 - cos_theta)
+    elif cos_theta >= 0.0:
+        plus = e_rest + p_star * cos_theta
+        minus = (m * m + p_perp * p_perp) / plus
     else:
-        minus = e_rest - p_long
-        plus = transverse2 / minus
-    plus_lab = plus_parent * plus / m_parent
-    minus_lab = minus_parent * minus / m_parent
+        minus = e_rest - p_star * cos_theta
+        plus = (m * m + p_perp * p_perp) / minus
+    plus_lab = plus_parent * plus * inv_m
+    minus_lab = minus_over_m * minus
     return 0.5 * (plus_lab + minus_lab), 0.5 * (plus_lab - minus_lab)
 
 
@@ -172,17 +180,17 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
     p_star = two_body_momentum(m_parent, m1, m2)
     sin2 = (1.0 - cos_theta) * (1.0 + cos_theta)
     sin_theta = math.sqrt(sin2) if sin2 > 0.0 else 0.0
-    p_long = p_star * cos_theta
     p_perp = p_star * sin_theta
     plus_parent = p_parent[0] + p_abs
-    minus_parent = m_parent * m_parent / plus_parent
+    inv_m = 1.0 / m_parent
+    minus_over_m = m_parent / plus_parent
     e_x, e_y, e_z = axes
     px_perp = p_perp * cos_phi
     py_perp = p_perp * sin_phi
 
     e1 = p_star if m1 == 0.0 else math.sqrt(p_star * p_star + m1 * m1)
     energy1, p_par1 = _light_cone_boost(
-        plus_parent, minus_parent, m_parent, e1, p_long, m1 * m1 + p_perp * p_perp
+        plus_parent, minus_over_m, inv_m, e1, p_star, cos_theta, m1, p_perp
     )
     if energy1 <= 0.5 * p_parent[0]:
         p1 = (
@@ -194,7 +202,7 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
         return p1, sub(p_parent, p1)
     e2 = p_star if m2 == 0.0 else math.sqrt(p_star * p_star + m2 * m2)
     energy2, p_par2 = _light_cone_boost(
-        plus_parent, minus_parent, m_parent, e2, -p_long, m2 * m2 + p_perp * p_perp
+        plus_parent, minus_over_m, inv_m, e2, p_star, -cos_theta, m2, p_perp
     )
     p2 = (
         energy2,

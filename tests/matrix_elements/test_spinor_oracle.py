@@ -12,7 +12,8 @@ What is independent of what
 * **Test 1** checks physics.md Eq. 19 (a trace-based closed form) against the oracle at
   momenta generated in this file (not by axgen), with complex couplings, random f₊, m_X,
   Γ_X and a random overall Lorentz frame.
-* **Test 2** checks the generator's point kernel ``p_to_pprime._event``: it takes only the
+* **Test 2** checks the generator's point kernel ``p_to_pprime._event`` (VEGAS pair
+  (u_q², u_cosθ_ν), flat cosθ_P′, u_φ_P′, u_φ_ν): it takes only the
   *momenta* and q² returned by the kernel, recomputes |M|² with the spinor oracle, rebuilds
   the unit-cube Jacobian from the documented map (q² = m_X² + m_XΓ_X tan t, cos = 2u − 1,
   φ = 2πu) and the phase-space factors dΦ₃ = dΦ₂ (dq²/2π) dΦ₂ with Φ₂ = p*/(4πM), and
@@ -317,7 +318,7 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
     prepared = prepare(process, **model)
     params = prepared.params
     assert int(params[pp.I_Q2_MODE]) == Q2_BREIT_WIGNER
-    assert pp.n_dim(params) == 5
+    assert pp.n_dim(params) == 2  # VEGAS dimensions: u_q², u_cosθ_ν
     m_parent = params[pp.I_M_PARENT]
     m_daughter = params[pp.I_M_DAUGHTER]
     m_x = params[pp.I_M_X]
@@ -339,7 +340,10 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
 
     n_checked_off_peak = 0
     for u in _unit_points(12345):
-        dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = pp._event(u, params)
+        # u = (u_q², u_cosθ_P′, u_φ_P′, u_cosθ_ν, u_φ_ν): the kernel takes the VEGAS pair
+        # (u_q², u_cosθ_ν) and the flat P′ direction and φ_ν separately
+        dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = pp._event(
+            np.array([u[0], u[3]]), 2 * u[1] - 1, u[2], u[4], params)
         p_parent, p_daughter, p_x, p_nu, p_nubar = (
             np.array(v, dtype=float) for v in (p_parent, p_daughter, p_x, p_nu, p_nubar))
 
