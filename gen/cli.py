@@ -13,7 +13,9 @@ import argparse
 import dataclasses
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,10 +104,20 @@ def _skip_foreign_numba_extensions() -> None:
         pass
 
 
+class _Terminated(Exception):
+    """SIGTERM (a batch system ending the job): clean up like for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:  # noqa: ARG001
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)
     _skip_foreign_numba_extensions()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         if args.command == "list":
@@ -130,23 +142,27 @@ def main(argv: list[str] | None = None) -> int:
         for problem in err.problems:
             print(problem, file=sys.stderr)
         return EXIT_CARD
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         print("axgen: interrupted; no output was written", file=sys.stderr)
         return EXIT_RUNTIME
+    except BrokenPipeError:  # `axgen list | head`
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as err:  # a runtime failure: one line, no traceback
         print(f"axgen: error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_RUNTIME
 
 
 def _list() -> int:
-    from gen import pdg
-    from gen.processes import REGISTRY
+    """Every process: name, record (PDG ids in slot order), VEGAS dimension, references."""
+    from gen.processes import REGISTRY, record_of
 
     for process in REGISTRY.values():
-        dims = "4-5" if not process.is_sm else "5"
-        print(f"{process.name:<28} parent {process.parent:>4} ({pdg.name(process.parent)})  "
-              f"dim {dims:<4} {process.description}")
-        print(f"{'':<28} refs: {', '.join(process.references)}")
+        labels, pids, dims = record_of(process)
+        print(f"{process.name}")
+        print(f"    {process.description}")
+        print(f"    record: " + "  ".join(f"{label}({pid})" for label, pid in zip(labels, pids, strict=True)))
+        print(f"    VEGAS dimensions: {dims}   references: {', '.join(process.references)}")
     return EXIT_OK
 
 

@@ -82,9 +82,6 @@ class Process:
     description: str
     is_sm: bool = False
 
-    def summary_line(self) -> str:
-        return self.description
-
 
 REGISTRY: dict[str, Process] = {}
 
@@ -113,6 +110,18 @@ def get(name: str) -> Process:
         return REGISTRY[name]
     except KeyError:
         raise LookupError(f"unknown process {name!r}; {suggest(name)}") from None
+
+
+def record_of(process: Process) -> tuple[tuple[str, ...], tuple[int, ...], str]:
+    """(slot labels, PDG ids, VEGAS dimensions) of a process at a default model point."""
+    from gen.cards import parse
+
+    raw: dict[str, Any] = {"run": {"process": process.name, "events": 1}}
+    if not process.is_sm:
+        raw["model"] = {"m_X": 0.1, "g_sd": {"re": 1.0, "im": 1.0}, "g_bs": 1.0}
+    prepared = process.prepare(parse(raw, "<list>"))
+    dims = str(prepared.n_dim) if process.is_sm else f"{prepared.n_dim} (narrow width: {prepared.n_dim - 1})"
+    return prepared.topology.labels, tuple(int(p) for p in prepared.topology.pids[0]), dims
 
 
 def conjugate_fraction(card: RunCard) -> float:
