@@ -353,14 +353,17 @@ def _parse_override_value(text: str) -> Any:
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Return a copy of ``raw`` with dotted-key overrides applied.
 
-    Keys are dotted paths (``model.m_X``) or a field name that exists in exactly one
-    section (``events``, ``m_X``). String values from the command line are parsed as TOML
+    Keys are dotted paths (``model.m_X``), a field name that exists in exactly one
+    section (``events``, ``m_X``), or ``output`` for the whole [[output]] array. String values from the command line are parsed as TOML
     values (``0.2``, ``[1e-3, 0, 0]``, ``{re = 1e-12, im = 0}``), falling back to a string.
     """
     resolved: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     problems = []
     for key, value in overrides.items():
         path = key.split(".")
+        if key == "output":  # the whole [[output]] array, e.g. --set 'output=[]'
+            resolved["output"] = _parse_override_value(value) if isinstance(value, str) else value
+            continue
         if len(path) == 1:
             owners = [s for s, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
             if len(owners) != 1:

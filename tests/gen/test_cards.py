@@ -134,6 +134,8 @@ def test_overrides(tmp_path):
     assert card.model.g_sd == complex(1e-12, 2e-12)
     with pytest.raises(cards.CardError, match="did you mean 'events'"):
         cards.apply_overrides({}, {"evnts": 1}, "<t>")
+    no_files = cards.apply_overrides({"output": [{"format": "parquet", "path": "a"}]}, {"output": "[]"}, "<t>")
+    assert no_files["output"] == []
 
 
 def test_cli_subprocess_exit_codes(tmp_path):
