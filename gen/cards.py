@@ -259,9 +259,13 @@ def _unknown(where: str, key: str, known: list[str]) -> str:
     return f"{where}{key}: unknown key{hint}"
 
 
+_PLACEHOLDERS = {"process": "", "events": 1, "format": "", "path": ""}
+"""Stand-ins for bad or missing required values, so that pass 2 still checks the rest."""
+
+
 def _parse_section(cls: type, table: Any, prefix: str, problems: list[str]) -> Any:
-    """Build one section; bad values are reported and replaced by their default so that
-    pass 2 can still look at the rest (None when a required value is missing or bad)."""
+    """Build one section; bad values are reported and replaced by their default (or a
+    placeholder for required keys) so that pass 2 can still look at the rest."""
     if not isinstance(table, dict):
         problems.append(f"{prefix}: expected a table, got {_type_name(table)}")
         table = {}
@@ -270,7 +274,6 @@ def _parse_section(cls: type, table: Any, prefix: str, problems: list[str]) -> A
         if key not in names:
             problems.append(_unknown(f"{prefix}.", key, names))
     values: dict[str, Any] = {}
-    complete = True
     for f in fields(cls):
         required = f.default is MISSING and f.default_factory is MISSING
         if f.name in table:
@@ -278,18 +281,20 @@ def _parse_section(cls: type, table: Any, prefix: str, problems: list[str]) -> A
                 values[f.name] = f.metadata["convert"](table[f.name])
             except _Bad as bad:
                 problems.append(f"{prefix}.{f.name}: expected {bad.expected}, got {_type_name(table[f.name])}")
-                complete = complete and not required
+                if required:
+                    values[f.name] = _PLACEHOLDERS[f.name]
         elif required:
             problems.append(f"{prefix}.{f.name}: required key missing ({f.metadata['doc']})")
-            complete = False
-    return cls(**values) if complete else None
+            values[f.name] = _PLACEHOLDERS[f.name]
+    return cls(**values)
 
 
-def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCard | None, list[str]]:
-    """Pass 1 (structure): the card (None if a required value is unusable) and the problems.
+def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCard, list[str]]:
+    """Pass 1 (structure): the card and the problems (prefixed with ``source``).
 
-    Problems are prefixed with ``source``. A card is returned even with problems whenever
-    every section could be built, so that pass 2 can report its own problems in the same go.
+    Bad values are replaced by defaults or placeholders, so a card is always returned and
+    pass 2 can report its own problems in the same go; it must not be run if there are
+    problems.
     """
     problems: list[str] = []
     known = [*SECTIONS, "output"]
@@ -300,7 +305,7 @@ def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCa
     for name, cls in SECTIONS.items():
         if name == "run" and name not in raw:
             problems.append("run: required table missing (needs at least process and events)")
-            sections[name] = None
+            sections[name] = cls(**{k: _PLACEHOLDERS[k] for k in ("process", "events")})
             continue
         sections[name] = _parse_section(cls, raw.get(name, {}), name, problems)
 
@@ -310,13 +315,9 @@ def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCa
         problems.append(f"output: expected an array of tables [[output]], got {_type_name(raw_outputs)}")
         raw_outputs = []
     for i, table in enumerate(raw_outputs):
-        out = _parse_section(OutputSection, table, f"output[{i}]", problems)
-        if out is not None:
-            outputs.append(out)
+        outputs.append(_parse_section(OutputSection, table, f"output[{i}]", problems))
 
     problems = [f"{source}: {p}" for p in problems]
-    if any(section is None for section in sections.values()):
-        return None, problems
     card = RunCard(output=tuple(outputs), source=source, raw=raw, **sections)
     return card, problems
 
@@ -324,9 +325,30 @@ def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCa
 def parse(raw: Mapping[str, Any], source: str = "<card>") -> RunCard:
     """Pass 1 (structure); raises CardError listing every problem."""
     card, problems = parse_lenient(raw, source)
-    if problems or card is None:
+    if problems:
         raise CardError(problems)
     return card
+
+
+def resolved(card: RunCard) -> dict[str, Any]:
+    """The card with every default filled in, as plain TOML-like data (for metadata)."""
+
+    def section(obj: Any) -> dict[str, Any]:
+        out = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, complex):
+                value = {"re": value.real, "im": value.imag}
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif value is None:
+                value = "auto" if f.name == "width_X" else None
+            out[f.name] = value
+        return {k: v for k, v in out.items() if v is not None}
+
+    data = {name: section(getattr(card, name)) for name in SECTIONS}
+    data["output"] = [section(o) for o in card.output]
+    return data
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -10,7 +10,6 @@ nothing written), 1 runtime failure.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import signal
@@ -167,24 +166,11 @@ def _list() -> int:
 
 
 def _validate(card: RunCard) -> int:
-    resolved = {
-        name: _section_dict(getattr(card, name))
-        for name in ("run", "model", "sampler", "production", "acceptance")
-    }
-    resolved["output"] = [dataclasses.asdict(o) for o in card.output]
-    print(json.dumps(resolved, indent=2, default=str))
+    from gen.cards import resolved
+
+    print(json.dumps(resolved(card), indent=2))
     print(f"{card.source}: ok", file=sys.stderr)
     return EXIT_OK
-
-
-def _section_dict(section: Any) -> dict[str, Any]:
-    out = {}
-    for f in dataclasses.fields(section):
-        value = getattr(section, f.name)
-        if isinstance(value, complex):
-            value = {"re": value.real, "im": value.imag}
-        out[f.name] = value
-    return out
 
 
 def _info(prepared: Prepared) -> int:

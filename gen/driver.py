@@ -12,6 +12,7 @@ the batch size, not by the number of events.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import queue
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from gen import acceptance as acceptance_models
 from gen import pdg, production
-from gen.cards import CardError, RunCard, parse_lenient
+from gen.cards import CardError, RunCard, parse_lenient, resolved
 from gen.events import EventBatch, to_awkward
 from gen.output import WRITERS, EventWriter, RunInfo, open_writer
 from gen.processes import REGISTRY, Prepared, suggest
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "summary.json"
 
+log = logging.getLogger("axgen")
+
 
 # --- pass 2 -----------------------------------------------------------------------------
 
@@ -55,14 +58,17 @@ SUMMARY_FILE = "summary.json"
 def check(raw: dict[str, Any], source: str, output_dir: Path | None = None) -> tuple[RunCard, Prepared]:
     """Both validation passes on a card dict; CardError lists the problems of both at once."""
     card, problems = parse_lenient(raw, source)
-    if card is None:
-        raise CardError(problems)
     try:
         prepared = validate(card, output_dir)
     except CardError as err:
         # a key already reported by pass 1 was replaced by its default: do not report it twice
         reported = {_problem_key(p) for p in problems}
-        raise CardError(problems + [p for p in err.problems if _problem_key(p) not in reported]) from None
+
+        def new(problem: str) -> bool:
+            key = _problem_key(problem)
+            return not any(key == r or key.startswith(r + ".") for r in reported)
+
+        raise CardError(problems + [p for p in err.problems if new(p)]) from None
     if problems:
         raise CardError(problems)
     return card, prepared
@@ -124,6 +130,8 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
     if problems:
         raise CardError([f"{card.source}: {p}" for p in problems])
     assert prepared is not None
+    if prepared.process.is_sm and "model" in card.raw:
+        log.warning("%s: model: ignored by the Standard-Model process %r", card.source, prepared.process.name)
     return prepared
 
 
@@ -264,7 +272,8 @@ def versions() -> dict[str, str]:
 
 
 def _json_card(card: RunCard) -> dict[str, Any]:
-    return json.loads(json.dumps(card.raw, default=str))
+    """The resolved card (defaults included), so a file always says how it was made."""
+    return json.loads(json.dumps(resolved(card), default=str))
 
 
 def run(

@@ -5,8 +5,10 @@ physics.md §9 and every reference value of physics.md §12 use the PDG-2024 tab
 snapshot, and the user's global ``particle`` table is restored afterwards, so importing axgen
 never changes what ``Particle.from_pdgid`` returns in the user's session.
 
-Masses and widths are converted from MeV to GeV here, at the boundary; lifetimes are
-τ = ħ/Γ of the same table (physics.md §4.6: Γ_parent = ħ/τ).
+Masses and widths are converted from MeV to GeV here, at the boundary. Parent lifetimes
+(physics.md §4.6: BR = Γ τ/ħ) are the RPP 2024 mean lives of physics.md §9 for the weakly
+decaying parents: the table stores their widths rounded to four digits, which would shift
+BR(K_L) by 3e-4; for every other particle τ = ħ/Γ of the table.
 """
 
 from __future__ import annotations
@@ -20,6 +22,16 @@ from particle import data as particle_data
 PDG_EDITION = 2024
 _TABLE_FILE = f"particle{PDG_EDITION}.csv"
 _LOCK = threading.Lock()
+
+HBAR_GEV_S = 6.582119569e-25
+
+MEAN_LIFE_S = {
+    321: 1.2380e-8,  # K±, RPP 2024 (physics.md §9)
+    130: 5.116e-8,  # K_L
+    521: 1.638e-12,  # B±
+    511: 1.517e-12,  # B0
+}
+"""RPP 2024 mean lives (s) of the weakly decaying parents, as measured (physics.md §9)."""
 
 X_DEFAULT_PID = 32
 """PDG id of X unless the card says otherwise (design.md §4)."""
@@ -68,7 +80,13 @@ def _mev_to_gev(value: float) -> float:
 
 
 def lifetime_over_hbar(pid: int) -> float:
-    """τ/ħ = 1/Γ in GeV⁻¹ (multiplies a partial width to give a branching ratio)."""
+    """τ/ħ in GeV⁻¹ (multiplies a partial width to give a branching ratio).
+
+    The RPP 2024 mean life for the weak-decay parents (:data:`MEAN_LIFE_S`), 1/Γ otherwise.
+    """
+    mean_life = MEAN_LIFE_S.get(abs(int(pid)))
+    if mean_life is not None:
+        return mean_life / HBAR_GEV_S
     return 1.0 / width(pid)
 
 

@@ -3,8 +3,8 @@
 Each batch becomes an Arrow table with ``ak.to_arrow_table`` (awkward's parameters, such as
 the ``Momentum4D`` record name, travel in the Arrow extension metadata) and is appended as a
 row group with ``pyarrow.parquet.ParquetWriter``. Dictionary encoding is off (it only costs
-time on floating-point columns); the run summary goes into the footer metadata under the
-key ``axgen`` when the file is closed.
+time on floating-point columns); the run summary (without timings) goes into the footer
+metadata under the key ``axgen`` when the file is closed.
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ class ParquetWriter:
         self._writer.write_table(table)
 
     def finish(self, summary: dict[str, Any]) -> None:
-        if self._writer is None:  # no event passed: write an empty file with the schema
-            raise RuntimeError(f"{self.path}: no events to write")
-        self._writer.add_key_value_metadata({METADATA_KEY: json.dumps(summary)})
+        if self._writer is None:  # the driver hands over every batch, even an empty one
+            raise RuntimeError(f"{self.path}: the writer received no batch")
+        # timings vary from run to run: leaving them out keeps the file bit-identical for
+        # the same card and seed (design.md §6); summary.json has them
+        stored = {k: v for k, v in summary.items() if k != "timing"}
+        self._writer.add_key_value_metadata({METADATA_KEY: json.dumps(stored)})
         self._writer.close()
         self._writer = None
         os.replace(self.tmp, self.path)

@@ -18,7 +18,7 @@ ALL_CARDS = sorted(CARDS.glob("*.toml"))
 def test_there_are_cards_for_every_issue_2_process():
     processes = {cards.load(c).run.process for c in ALL_CARDS}
     assert {
-        "K+ -> pi+ X", "KL -> pi0 X", "B+ -> K+ X",
+        "K+ -> pi+ X", "KL -> pi0 X", "B+ -> K+ X", "B0 -> K0 X",
         "K+ -> pi+ nu nu~ (SM)", "KL -> pi0 nu nu~ (SM)",
         "B+ -> K+ nu nu~ (SM)", "B0 -> K0 nu nu~ (SM)",
     } <= processes
@@ -79,6 +79,15 @@ BAD_CARDS = {
          "model.g_sd: expected a nonzero coupling for 'K+ -> pi+ X'",
          "output[1].format: expected one of hepmc3, parquet, got 'hepmc'",
          "output[1].path: expected a unique path, got 'e.parquet' (also output[0])"],
+    ),
+    "bad required run values do not hide the rest": (
+        '[run]\nprocess = "K+ -> pi+ Y"\nevents = -5\n[model]\nm_X = 0.5\ng_sd = 1e-12\n' + OUTPUT,
+        ["run.events: expected an integer >= 1, got -5",
+         "run.process: unknown process 'K+ -> pi+ Y'; did you mean 'K+ -> pi+ X'?"],
+    ),
+    "missing run table": (
+        GOOD_MODEL + OUTPUT,
+        ["run: required table missing"],
     ),
     "kl needs an imaginary coupling": (
         '[run]\nprocess = "KL -> pi0 X"\nevents = 10\n[model]\nm_X = 0.1\ng_sd = 1e-12\n' + OUTPUT,

@@ -118,23 +118,37 @@ def test_neutrino_angle_in_x_frame(process):
     assert abs(mean_c2 - 0.2) < 5 * err
 
 
-def test_unweighted_events_are_distributed_like_weighted_ones():
-    process = "K+ -> pi+ nu nu~ (SM)"
-    weighted, _ = gen.generate(card_dict(process, events=300_000, seed=8))
-    unweighted, summary = gen.generate(card_dict(process, events=200_000, seed=9, run={"mode": "unweighted"}))
+@pytest.mark.parametrize(
+    ("process", "model", "q2_max"),
+    [("K+ -> pi+ nu nu~ (SM)", {}, 0.1258), ("K+ -> pi+ X", {"m_X": 0.1, "width_X": 1e-3}, 0.1258)],
+)
+def test_unweighted_events_are_distributed_like_weighted_ones(process, model, q2_max):
+    weighted, _ = gen.generate(card_dict(process, events=300_000, seed=8, **model))
+    unweighted, summary = gen.generate(card_dict(process, events=200_000, seed=9, run={"mode": "unweighted"},
+                                                 **model))
     assert summary["unweighting"]["efficiency"] > 0.3
+    if "m_X" in model:  # X line shape: bins of ±5Γ around the pole, tails in the outer bins
+        m, g = model["m_X"], model["width_X"]
+        q2_edges = np.concatenate([[0.0], m * m + m * g * np.linspace(-5, 5, 21), [q2_max]])
+    else:
+        q2_edges = np.linspace(0.0, q2_max, 21)
     for observable in ("q2", "cos_theta_nu", "E_pi"):
         samples = []
         for events in (weighted, unweighted):
             if observable == "q2":
                 x = ak.to_numpy(events.observables.q2)
-                edges = np.linspace(0.0, 0.1258, 21)
+                edges = q2_edges
             elif observable == "cos_theta_nu":
                 x = _cos_theta_nu(*_nu_pair(events))
                 edges = np.linspace(-1.0, 1.0, 21)
             else:
                 x = ak.to_numpy(events.particles.E[:, 1])
-                edges = np.linspace(0.13957, 0.2564, 21)
+                if events is weighted:  # 20 bins of equal rate, from the weighted sample
+                    order = np.argsort(x)
+                    cum = np.cumsum(ak.to_numpy(events.weight)[order])
+                    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, 20) / 20)
+                    e_edges = np.concatenate([[0.0], x[order][cuts], [1.0]])  # outer bins open
+                edges = e_edges
             w = ak.to_numpy(events.weight)
             samples.append((np.histogram(x, edges, weights=w)[0], np.histogram(x, edges, weights=w * w)[0]))
         (h1, v1), (h2, v2) = samples
