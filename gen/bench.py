@@ -38,21 +38,32 @@ from phase_space.vegas_map import FrozenMap
 REPEATS = 3
 """In-memory rates are the best of this many repetitions."""
 
-K_PI_X = {"run": {"process": "K+ -> pi+ X", "events": 1000, "seed": 1},
-          "model": {"m_X": 0.1, "g_sd": 3.7e-13}}
-B_K_X = {"run": {"process": "B+ -> K+ X", "events": 1000, "seed": 1},
-         "model": {"m_X": 2.1, "g_bs": 1.45e-8, "g_nu": [0.0, 0.0, 1.8e-2]}}
+K_PI_X = {
+    "run": {"process": "K+ -> pi+ X", "events": 1000, "seed": 1},
+    "model": {"m_X": 0.1, "g_sd": 3.7e-13},
+}
+B_K_X = {
+    "run": {"process": "B+ -> K+ X", "events": 1000, "seed": 1},
+    "model": {"m_X": 2.1, "g_bs": 1.45e-8, "g_nu": [0.0, 0.0, 1.8e-2]},
+}
 
 
 def _prepare(raw: dict[str, Any]) -> tuple[driver.Prepared, FrozenMap]:
     card, prepared = driver.check(raw, "<bench>")
-    frozen, _ = adapt_map(prepared.process.family.integrand, prepared.params, prepared.n_dim,
-                          iterations=card.sampler.warmup_iterations,
-                          evaluations=card.sampler.warmup_evaluations, seed=1)
+    frozen, _ = adapt_map(
+        prepared.process.family.integrand,
+        prepared.params,
+        prepared.n_dim,
+        iterations=card.sampler.warmup_iterations,
+        evaluations=card.sampler.warmup_evaluations,
+        seed=1,
+    )
     return prepared, frozen
 
 
-def _time_numba(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, batch: int) -> tuple[float, float]:
+def _time_numba(
+    prepared: driver.Prepared, frozen: FrozenMap, n_events: int, batch: int
+) -> tuple[float, float]:
     """(ev/s writing into reused batch buffers, ev/s with fresh buffers per batch as the driver)."""
     key = stream_key(1, STREAM_PHASE_SPACE)
     driver._generate(prepared, frozen, key, 0, 1000)  # compile / load from cache
@@ -67,8 +78,20 @@ def _time_numba(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, bat
     for _ in range(REPEATS):  # best of REPEATS: other tenants of the machine only slow us down
         start = time.perf_counter()
         for first in range(0, per_rep, batch):
-            generate(key, np.int64(first), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
-                     prepared.topology.pids, 0.0, p, pid, fjac, q2)
+            generate(
+                key,
+                np.int64(first),
+                frozen.grid,
+                frozen.inc,
+                frozen.ninc,
+                prepared.params,
+                prepared.topology.pids,
+                0.0,
+                p,
+                pid,
+                fjac,
+                q2,
+            )
         reused = max(reused, per_rep / (time.perf_counter() - start))
         start = time.perf_counter()
         for first in range(0, per_rep, batch):
@@ -80,7 +103,9 @@ def _time_numba(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, bat
 # --- the numpy yardstick ----------------------------------------------------------------
 
 
-def numpy_k_pi_x(uniform: np.ndarray, frozen: FrozenMap, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def numpy_k_pi_x(
+    uniform: np.ndarray, frozen: FrozenMap, params: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """K⁺→π⁺X(→νν̄) in plain numpy: VEGAS map, Breit–Wigner q², two decays, Eq. 19.
 
     ``uniform[n, 5]``: the two VEGAS dimensions (u_q², u_cosθ_ν) then the flat u_cosθ_π,
@@ -134,7 +159,7 @@ def numpy_k_pi_x(uniform: np.ndarray, frozen: FrozenMap, params: np.ndarray) -> 
 
     big_p = p[:, :, 0] + p[:, :, 1]
     tensor = mdot(big_p, p[:, :, 3]) * mdot(big_p, p[:, :, 4]) - 0.25 * mdot(big_p, big_p) * q2
-    ff = params[fam.I_FF: fam.I_FF + 8]
+    ff = params[fam.I_FF : fam.I_FF + 8]
     xk = q2 * ff[5]
     f_plus = ff[0] * np.exp(q2 * ff[4] * (ff[1] + ff[2] * xk + ff[3] * xk * xk))
     me2 = params[fam.I_COUPLING2] * f_plus**2 * tensor
@@ -190,7 +215,14 @@ def _child(args: list[str]) -> tuple[float, float]:
 
 
 def _write_card(path: Path, raw: dict[str, Any], events: int, out: str | None) -> None:
-    lines = ["[run]", f'process = "{raw["run"]["process"]}"', f"events = {events}", "seed = 1", "", "[model]"]
+    lines = [
+        "[run]",
+        f'process = "{raw["run"]["process"]}"',
+        f"events = {events}",
+        "seed = 1",
+        "",
+        "[model]",
+    ]
     for key, value in raw["model"].items():
         lines.append(f"{key} = {json.dumps(value)}")
     if out:
@@ -200,10 +232,15 @@ def _write_card(path: Path, raw: dict[str, Any], events: int, out: str | None) -
 
 def run_bench(args: argparse.Namespace) -> int:
     """Run every measurement and print a table (and JSON with ``--json``)."""
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "numba_threads": _numba_threads()}}
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "numba_threads": _numba_threads()}
+    }
     batch = cards.RunSection.__dataclass_fields__["batch_size"].default
-    print(f"axgen bench: {os.cpu_count()} CPUs, numba threads {results['machine']['numba_threads']}, "
-          f"batch {batch}", flush=True)
+    print(
+        f"axgen bench: {os.cpu_count()} CPUs, numba threads {results['machine']['numba_threads']}, "
+        f"batch {batch}",
+        flush=True,
+    )
 
     k_prepared, k_map = _prepare(K_PI_X)
     b_prepared, b_map = _prepare(B_K_X)
@@ -214,41 +251,61 @@ def run_bench(args: argparse.Namespace) -> int:
     b_rate, b_fresh = _time_numba(b_prepared, b_map, args.events, batch)
     np_rate = _time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
     results["generation_ev_per_s"] = {
-        "K+ -> pi+ X": k_rate, "B+ -> K+ X": b_rate,
-        "K+ -> pi+ X, fresh buffers per batch": k_fresh, "B+ -> K+ X, fresh buffers per batch": b_fresh,
+        "K+ -> pi+ X": k_rate,
+        "B+ -> K+ X": b_rate,
+        "K+ -> pi+ X, fresh buffers per batch": k_fresh,
+        "B+ -> K+ X, fresh buffers per batch": b_fresh,
         "K+ -> pi+ X, numpy yardstick": np_rate,
     }
     results["numba_over_numpy"] = k_rate / np_rate
     results["numpy_yardstick_max_relative_difference"] = deviation
-    print(f"generation in memory   K+ -> pi+ X {k_rate:.3e} ev/s   B+ -> K+ X {b_rate:.3e} ev/s", flush=True)
-    print(f"  with fresh buffers   K+ -> pi+ X {k_fresh:.3e} ev/s   B+ -> K+ X {b_fresh:.3e} ev/s"
-          "   (allocation per batch, as the driver)", flush=True)
-    print(f"numpy yardstick        K+ -> pi+ X {np_rate:.3e} ev/s   numba/numpy = {k_rate / np_rate:.1f}"
-          f"   (agree to {deviation:.1e})", flush=True)
+    print(
+        f"generation in memory   K+ -> pi+ X {k_rate:.3e} ev/s   B+ -> K+ X {b_rate:.3e} ev/s",
+        flush=True,
+    )
+    print(
+        f"  with fresh buffers   K+ -> pi+ X {k_fresh:.3e} ev/s   B+ -> K+ X {b_fresh:.3e} ev/s"
+        "   (allocation per batch, as the driver)",
+        flush=True,
+    )
+    print(
+        f"numpy yardstick        K+ -> pi+ X {np_rate:.3e} ev/s   numba/numpy = {k_rate / np_rate:.1f}"
+        f"   (agree to {deviation:.1e})",
+        flush=True,
+    )
 
     with tempfile.TemporaryDirectory(prefix="axgen-bench-") as tmp:
         tmp_path = Path(tmp)
         parquet_rate = _end_to_end(K_PI_X, "parquet", args.write_events, tmp_path / "pq")
-        hepmc_rate = _end_to_end(K_PI_X, "hepmc3", max(args.write_events // 10, 10_000), tmp_path / "hepmc")
+        hepmc_rate = _end_to_end(
+            K_PI_X, "hepmc3", max(args.write_events // 10, 10_000), tmp_path / "hepmc"
+        )
         results["end_to_end_ev_per_s"] = {"parquet": parquet_rate, "hepmc3": hepmc_rate}
-        print(f"end to end             parquet {parquet_rate:.3e} ev/s   HepMC3 {hepmc_rate:.3e} ev/s",
-              flush=True)
+        print(
+            f"end to end             parquet {parquet_rate:.3e} ev/s   HepMC3 {hepmc_rate:.3e} ev/s",
+            flush=True,
+        )
 
         small = tmp_path / "small.toml"
         _write_card(small, K_PI_X, 1000, None)
         _child(["run", str(small), "--quiet", "--output-dir", str(tmp_path / "s1")])
         startup, _ = _child(["run", str(small), "--quiet", "--output-dir", str(tmp_path / "s2")])
         results["second_run_wall_s"] = startup
-        print(f"second run             {startup:.2f} s wall for a 1000-event run (numba cache warm)",
-              flush=True)
+        print(
+            f"second run             {startup:.2f} s wall for a 1000-event run (numba cache warm)",
+            flush=True,
+        )
 
         if args.memory_events > 0:
             big = tmp_path / "big.toml"
             _write_card(big, K_PI_X, args.memory_events, "big.parquet")
             wall, rss = _child(["run", str(big), "--quiet", "--output-dir", str(tmp_path / "big")])
             results["memory"] = {"events": args.memory_events, "max_rss_mb": rss, "wall_s": wall}
-            print(f"peak memory            {rss:.0f} MB max RSS for {args.memory_events:.0e} events to "
-                  f"parquet ({wall:.1f} s)", flush=True)
+            print(
+                f"peak memory            {rss:.0f} MB max RSS for {args.memory_events:.0e} events to "
+                f"parquet ({wall:.1f} s)",
+                flush=True,
+            )
 
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -169,24 +169,64 @@ class RunSection:
 
     process: str = spec(_string, "process name from `axgen list`")
     events: int = spec(_int(1), "weighted: events generated; unweighted: events kept")
-    seed: int = spec(_int(0, 2**63 - 1), "random seed (the same card and seed give the same events)", default=12345)
-    mode: str = spec(_choice("weighted", "unweighted"), '"weighted" or "unweighted"', default="weighted")
-    batch_size: int = spec(_int(1000, 10_000_000), "events per batch; fixed by the card so results do not depend on the machine", default=100_000)
-    keep: str = spec(_choice("all", "selected"), 'write "all" events (with selection flags) or only "selected" ones', default="all")
-    conjugate: str = spec(_choice("particle", "antiparticle", "both"), 'generate the named process, its charge conjugate, or both (50/50)', default="particle")
-    n_parents: float | None = spec(_float(0.0), "number of parent decays, for expected event counts", default=None, shown_default="none")
+    seed: int = spec(
+        _int(0, 2**63 - 1),
+        "random seed (the same card and seed give the same events)",
+        default=12345,
+    )
+    mode: str = spec(
+        _choice("weighted", "unweighted"), '"weighted" or "unweighted"', default="weighted"
+    )
+    batch_size: int = spec(
+        _int(1000, 10_000_000),
+        "events per batch; fixed by the card so results do not depend on the machine",
+        default=100_000,
+    )
+    keep: str = spec(
+        _choice("all", "selected"),
+        'write "all" events (with selection flags) or only "selected" ones',
+        default="all",
+    )
+    conjugate: str = spec(
+        _choice("particle", "antiparticle", "both"),
+        "generate the named process, its charge conjugate, or both (50/50)",
+        default="particle",
+    )
+    n_parents: float | None = spec(
+        _float(0.0),
+        "number of parent decays, for expected event counts",
+        default=None,
+        shown_default="none",
+    )
 
 
 @dataclass(frozen=True)
 class ModelSection:
     """[model]: the X model point (physics.md §2)."""
 
-    m_X: float | None = spec(_float(0.0), "X mass", unit="GeV", default=None, shown_default="required for X processes")
-    g_sd: complex = spec(_complex, "s → d coupling of Eq. 1 (real or {re, im})", default=0j, shown_default="0")
-    g_bs: complex = spec(_complex, "b → s coupling of Eq. 1 (real or {re, im})", default=0j, shown_default="0")
+    m_X: float | None = spec(
+        _float(0.0), "X mass", unit="GeV", default=None, shown_default="required for X processes"
+    )
+    g_sd: complex = spec(
+        _complex, "s → d coupling of Eq. 1 (real or {re, im})", default=0j, shown_default="0"
+    )
+    g_bs: complex = spec(
+        _complex, "b → s coupling of Eq. 1 (real or {re, im})", default=0j, shown_default="0"
+    )
     C_Zgamma: float = spec(_float(), "Z–γ–X coupling C_ZγX of Eq. 2", default=0.0)
-    g_nu: tuple[float, float, float] = spec(_g_nu, "X ν_i ν̄_i couplings (e, μ, τ) of Eq. 3", default=(1e-3, 1e-3, 1e-3), shown_default="[1e-3, 1e-3, 1e-3]")
-    width_X: float | None = spec(_width, '"auto" = Eq. 10 from g_nu, or Γ_X', unit="GeV", default=None, shown_default='"auto"')
+    g_nu: tuple[float, float, float] = spec(
+        _g_nu,
+        "X ν_i ν̄_i couplings (e, μ, τ) of Eq. 3",
+        default=(1e-3, 1e-3, 1e-3),
+        shown_default="[1e-3, 1e-3, 1e-3]",
+    )
+    width_X: float | None = spec(
+        _width,
+        '"auto" = Eq. 10 from g_nu, or Γ_X',
+        unit="GeV",
+        default=None,
+        shown_default='"auto"',
+    )
     narrow_width: bool = spec(_bool, "q² = m_X² exactly (physics.md §4.3)", default=False)
     x_pid: int = spec(_int(1, 9_999_999), "PDG id written for X", default=32)
 
@@ -196,10 +236,16 @@ class SamplerSection:
     """[sampler]: VEGAS warm-up and unweighting."""
 
     warmup_iterations: int = spec(_int(1, 1000), "VEGAS adaptation iterations", default=10)
-    warmup_evaluations: int = spec(_int(1000), "integrand evaluations per iteration", default=20_000)
+    warmup_evaluations: int = spec(
+        _int(1000), "integrand evaluations per iteration", default=20_000
+    )
     alpha: float = spec(_float(0.0, 2.0), "VEGAS damping of the map adaptation", default=0.5)
-    pilot_events: int = spec(_int(1000), "frozen-map pilot events that find w_max (unweighted mode)", default=1_000_000)
-    w_max_safety: float = spec(_float(1.0, None, lo_open=False), "w_max = safety × pilot maximum", default=1.0)
+    pilot_events: int = spec(
+        _int(1000), "frozen-map pilot events that find w_max (unweighted mode)", default=1_000_000
+    )
+    w_max_safety: float = spec(
+        _float(1.0, None, lo_open=False), "w_max = safety × pilot maximum", default=1.0
+    )
 
 
 @dataclass(frozen=True)
@@ -213,8 +259,12 @@ class ProductionSection:
 class AcceptanceSection:
     """[acceptance]: detector-acceptance mimic and cut overrides."""
 
-    experiment: str = spec(_choice("none"), 'acceptance model; "none" keeps every event', default="none")
-    cuts: dict[str, float] = spec(_cuts, "overrides of the experiment's cut values, by name", default={}, shown_default="{}")
+    experiment: str = spec(
+        _choice("none"), 'acceptance model; "none" keeps every event', default="none"
+    )
+    cuts: dict[str, float] = spec(
+        _cuts, "overrides of the experiment's cut values, by name", default={}, shown_default="{}"
+    )
 
 
 @dataclass(frozen=True)
@@ -223,7 +273,9 @@ class OutputSection:
 
     format: str = spec(_string, '"parquet" or "hepmc3"')
     path: str = spec(_string, "file name, relative to the output directory (.gz compresses HepMC3)")
-    compression: str = spec(_choice("lz4", "zstd", "snappy", "none"), "parquet compression", default="lz4")
+    compression: str = spec(
+        _choice("lz4", "zstd", "snappy", "none"), "parquet compression", default="lz4"
+    )
     precision: int = spec(_int(6, 17), "HepMC3 significant digits", default=16)
 
 
@@ -280,7 +332,9 @@ def _parse_section(cls: type, table: Any, prefix: str, problems: list[str]) -> A
             try:
                 values[f.name] = f.metadata["convert"](table[f.name])
             except _Bad as bad:
-                problems.append(f"{prefix}.{f.name}: expected {bad.expected}, got {_type_name(table[f.name])}")
+                problems.append(
+                    f"{prefix}.{f.name}: expected {bad.expected}, got {_type_name(table[f.name])}"
+                )
                 if required:
                     values[f.name] = _PLACEHOLDERS[f.name]
         elif required:
@@ -312,7 +366,9 @@ def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCa
     outputs: list[OutputSection] = []
     raw_outputs = raw.get("output", [])
     if not isinstance(raw_outputs, list):
-        problems.append(f"output: expected an array of tables [[output]], got {_type_name(raw_outputs)}")
+        problems.append(
+            f"output: expected an array of tables [[output]], got {_type_name(raw_outputs)}"
+        )
         raw_outputs = []
     for i, table in enumerate(raw_outputs):
         outputs.append(_parse_section(OutputSection, table, f"output[{i}]", problems))
@@ -372,12 +428,15 @@ def _parse_override_value(text: str) -> Any:
         return text  # bare words such as unweighted are strings
 
 
-def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> dict[str, Any]:
+def apply_overrides(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str
+) -> dict[str, Any]:
     """Return a copy of ``raw`` with dotted-key overrides applied.
 
     Keys are dotted paths (``model.m_X``), a field name that exists in exactly one
-    section (``events``, ``m_X``), or ``output`` for the whole [[output]] array. String values from the command line are parsed as TOML
-    values (``0.2``, ``[1e-3, 0, 0]``, ``{re = 1e-12, im = 0}``), falling back to a string.
+    section (``events``, ``m_X``), or ``output`` for the whole [[output]] array. String
+    values from the command line are parsed as TOML values (``0.2``, ``[1e-3, 0, 0]``,
+    ``{re = 1e-12, im = 0}``), falling back to a string.
     """
     resolved: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
     problems = []
@@ -438,11 +497,20 @@ def schema_table() -> str:
             elif meta["shown_default"] is not None:
                 default = meta["shown_default"]
             else:
-                default = repr(f.default).replace("'", '"').replace("True", "true").replace("False", "false")
-            rows.append(f"| {prefix} `{f.name}` | {_type_label(f)} | {default} | {meta['unit']} | {meta['doc']} |")
+                default = (
+                    repr(f.default)
+                    .replace("'", '"')
+                    .replace("True", "true")
+                    .replace("False", "false")
+                )
+            rows.append(
+                f"| {prefix} `{f.name}` | {_type_label(f)} | {default} | {meta['unit']} | {meta['doc']} |"
+            )
     return "\n".join(rows)
 
 
 def _type_label(f: Any) -> str:
     label = str(f.type).replace("| None", "").strip()
-    return label.replace("tuple[float, float, float]", "3 floats").replace("dict[str, float]", "table")
+    return label.replace("tuple[float, float, float]", "3 floats").replace(
+        "dict[str, float]", "table"
+    )

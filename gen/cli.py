@@ -45,11 +45,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--events", type=int, help="override run.events")
     run.add_argument("--seed", type=int, help="override run.seed")
     run.add_argument(
-        "--output-dir", type=Path, default=None,
+        "--output-dir",
+        type=Path,
+        default=None,
         help="directory for the outputs and summary.json (default: axgen_output/<card name>)",
     )
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override any card key, e.g. --set model.m_X=0.2 (repeatable)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any card key, e.g. --set model.m_X=0.2 (repeatable)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
 
     sub.add_parser("list", help="list the processes")
@@ -58,17 +65,31 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("card", type=Path)
     validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
-    info = sub.add_parser("info", help="analytic widths, BRs, Gamma_X and c tau_X of a card's model")
+    info = sub.add_parser(
+        "info", help="analytic widths, BRs, Gamma_X and c tau_X of a card's model"
+    )
     info.add_argument("card", type=Path)
     info.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
     bench = sub.add_parser("bench", help="measure generation and writing speed")
-    bench.add_argument("--events", type=int, default=10_000_000,
-                       help="events of the in-memory generation measurement")
-    bench.add_argument("--write-events", type=int, default=1_000_000,
-                       help="events of the end-to-end parquet / HepMC3 measurements")
-    bench.add_argument("--memory-events", type=int, default=10_000_000,
-                       help="events of the peak-memory run (0 skips it)")
+    bench.add_argument(
+        "--events",
+        type=int,
+        default=10_000_000,
+        help="events of the in-memory generation measurement",
+    )
+    bench.add_argument(
+        "--write-events",
+        type=int,
+        default=1_000_000,
+        help="events of the end-to-end parquet / HepMC3 measurements",
+    )
+    bench.add_argument(
+        "--memory-events",
+        type=int,
+        default=10_000_000,
+        help="events of the peak-memory run (0 skips it)",
+    )
     bench.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     return parser
 
@@ -147,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `axgen list | head`
         sys.stderr.close()
         return EXIT_OK
-    except Exception as err:  # a runtime failure: one line, no traceback
+    except Exception as err:  # noqa: BLE001 - a runtime failure: one line, no traceback
         print(f"axgen: error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_RUNTIME
 
@@ -160,7 +181,10 @@ def _list() -> int:
         labels, pids, dims = record_of(process)
         print(f"{process.name}")
         print(f"    {process.description}")
-        print(f"    record: " + "  ".join(f"{label}({pid})" for label, pid in zip(labels, pids, strict=True)))
+        print(
+            "    record: "
+            + "  ".join(f"{label}({pid})" for label, pid in zip(labels, pids, strict=True))
+        )
         print(f"    VEGAS dimensions: {dims}   references: {', '.join(process.references)}")
     return EXIT_OK
 
@@ -174,7 +198,10 @@ def _validate(card: RunCard) -> int:
 
 
 def _info(prepared: Prepared) -> int:
-    lines = [f"process           {prepared.process.name}", f"references        {', '.join(prepared.process.references)}"]
+    lines = [
+        f"process           {prepared.process.name}",
+        f"references        {', '.join(prepared.process.references)}",
+    ]
     unit = prepared.rate_unit
     lines.append(f"generated rate    {prepared.analytic_rate:.6e} {unit}  (what the MC integrates)")
     info = prepared.info
@@ -188,7 +215,9 @@ def _info(prepared: Prepared) -> int:
             f"Gamma(P -> P' X)  {info['width_parent_to_daughter_X']:.6e} GeV  (Eq. 12/13)",
             f"BR(P -> P' X)     {info['br_parent_to_daughter_X']:.6e}",
             f"BR x BR(X->nunu)  {info['br_narrow_width']:.6e}  (narrow width, Eq. 21)",
-            "nu flavours       " + ", ".join(f"{f:.3f}" for f in info["flavour_fractions"]) + " (e, mu, tau)",
+            "nu flavours       "
+            + ", ".join(f"{f:.3f}" for f in info["flavour_fractions"])
+            + " (e, mu, tau)",
         ]
     lines.append(f"parent lifetime   {info['tau_parent_s']:.6e} s  (PDG 2024)")
     print("\n".join(lines))
@@ -211,12 +240,16 @@ def format_summary(summary: dict[str, Any], output_dir: Path, card: RunCard) -> 
     t = summary["timing"]
     lines = [
         f"{summary['process']}: {summary['events']} {summary['mode']} events, seed {summary['seed']}",
-        f"  rate      {rate['value']:.6e} +- {rate['error']:.2e} {rate['unit']} "
-        f"(analytic {analytic:.6e}, pull {summary['rate_pull']:+.2f})",
+        (
+            f"  rate      {rate['value']:.6e} +- {rate['error']:.2e} {rate['unit']} "
+            f"(analytic {analytic:.6e}, pull {summary['rate_pull']:+.2f})"
+        ),
     ]
     if "unweighting" in summary:
         u = summary["unweighting"]
-        lines.append(f"  unweighting efficiency {u['efficiency']:.4f}, overweight fraction {u['overweight_fraction']:.2e}")
+        lines.append(
+            f"  unweighting efficiency {u['efficiency']:.4f}, overweight fraction {u['overweight_fraction']:.2e}"
+        )
     for region, acc in summary["acceptance"].items():
         line = f"  acceptance[{region}] {acc['value']:.6f} +- {acc['error']:.2e}"
         if "expected_events" in summary:

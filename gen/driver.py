@@ -55,7 +55,9 @@ log = logging.getLogger("axgen")
 # --- pass 2 -----------------------------------------------------------------------------
 
 
-def check(raw: dict[str, Any], source: str, output_dir: Path | None = None) -> tuple[RunCard, Prepared]:
+def check(
+    raw: dict[str, Any], source: str, output_dir: Path | None = None
+) -> tuple[RunCard, Prepared]:
     """Both validation passes on a card dict; CardError lists the problems of both at once."""
     card, problems = parse_lenient(raw, source)
     try:
@@ -85,14 +87,18 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
     prepared = None
     process = REGISTRY.get(card.run.process)
     if process is None:
-        problems.append(f"run.process: unknown process {card.run.process!r}; {suggest(card.run.process)}")
+        problems.append(
+            f"run.process: unknown process {card.run.process!r}; {suggest(card.run.process)}"
+        )
     else:
         try:
             prepared = process.prepare(card)
         except CardError as err:
             problems.extend(err.problems)
     if card.production.setup not in production.SETUPS:
-        problems.append(f"production.setup: expected one of {production.SETUPS}, got {card.production.setup!r}")
+        problems.append(
+            f"production.setup: expected one of {production.SETUPS}, got {card.production.setup!r}"
+        )
     model = acceptance_models.ACCEPTANCE.get(card.acceptance.experiment)
     if model is None:
         problems.append(
@@ -117,21 +123,31 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             )
         path = Path(out.path)
         if path.is_absolute() or ".." in path.parts:
-            problems.append(f"output[{i}].path: expected a path inside the output directory, got {out.path!r}")
+            problems.append(
+                f"output[{i}].path: expected a path inside the output directory, got {out.path!r}"
+            )
         if path.name == SUMMARY_FILE:
             problems.append(f"output[{i}].path: {SUMMARY_FILE!r} is reserved for the run summary")
         if out.path in seen:
-            problems.append(f"output[{i}].path: expected a unique path, got {out.path!r} (also output[{seen[out.path]}])")
+            problems.append(
+                f"output[{i}].path: expected a unique path, got {out.path!r} (also output[{seen[out.path]}])"
+            )
         seen[out.path] = i
     if output_dir is not None:
         problem = _writable(output_dir)
         if problem:
-            problems.append(f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})")
+            problems.append(
+                f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})"
+            )
     if problems:
         raise CardError([f"{card.source}: {p}" for p in problems])
     assert prepared is not None
     if prepared.process.is_sm and "model" in card.raw:
-        log.warning("%s: model: ignored by the Standard-Model process %r", card.source, prepared.process.name)
+        log.warning(
+            "%s: model: ignored by the Standard-Model process %r",
+            card.source,
+            prepared.process.name,
+        )
     return prepared
 
 
@@ -186,9 +202,19 @@ class _Sums:
             a = self.selected_w[region] / self.w if self.w > 0 else 0.0
             # var(A) = Σ w_i² (s_i − A)² / (Σ w)²  (s_i = 1 if selected)
             var = (
-                (1 - a) ** 2 * self.selected_w2[region] + a**2 * (self.w2 - self.selected_w2[region])
-            ) / self.w**2 if self.w > 0 else 0.0
-            out[region] = {"value": a, "error": math.sqrt(max(var, 0.0)), "events": self.selected_n[region]}
+                (
+                    (1 - a) ** 2 * self.selected_w2[region]
+                    + a**2 * (self.w2 - self.selected_w2[region])
+                )
+                / self.w**2
+                if self.w > 0
+                else 0.0
+            )
+            out[region] = {
+                "value": a,
+                "error": math.sqrt(max(var, 0.0)),
+                "events": self.selected_n[region],
+            }
         return out
 
 
@@ -214,7 +240,7 @@ class _WriterThread:
             try:
                 for writer in self.writers:
                     writer.write_batch(*item)
-            except BaseException as err:  # reported in the main thread
+            except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
                 self.error = err
             self.busy_s += time.perf_counter() - start
 
@@ -240,8 +266,18 @@ def _generate(
     fjac = np.empty(n)
     q2 = np.empty(n)
     prepared.process.family.generate(
-        key, np.int64(first), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
-        prepared.topology.pids, float(prepared.conjugate_fraction), p, pid, fjac, q2,
+        key,
+        np.int64(first),
+        frozen.grid,
+        frozen.inc,
+        frozen.ninc,
+        prepared.params,
+        prepared.topology.pids,
+        float(prepared.conjugate_fraction),
+        p,
+        pid,
+        fjac,
+        q2,
     )
     if not np.all(np.isfinite(fjac)):
         bad = int(np.flatnonzero(~np.isfinite(fjac))[0])
@@ -263,7 +299,17 @@ def _accept(seed: int, first: int, n: int, fjac: np.ndarray, w_max: float) -> np
 
 def versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
-    for dist in ("axgen", "numpy", "numba", "vegas", "pyhepmc", "awkward", "pyarrow", "vector", "particle"):
+    for dist in (
+        "axgen",
+        "numpy",
+        "numba",
+        "vegas",
+        "pyhepmc",
+        "awkward",
+        "pyarrow",
+        "vector",
+        "particle",
+    ):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -312,7 +358,9 @@ def run(
     )
     warmup_s = time.perf_counter() - t0
     if not warmup.mean > 0.0:
-        raise RuntimeError(f"{card.source}: the integrand of {process.name!r} vanishes (warm-up gave {warmup.mean})")
+        raise RuntimeError(
+            f"{card.source}: the integrand of {process.name!r} vanishes (warm-up gave {warmup.mean})"
+        )
 
     key = stream_key(seed, STREAM_PHASE_SPACE)
     batch_size = card.run.batch_size
@@ -362,8 +410,14 @@ def run(
     collected: list[ak.Array] = []
     topology = prepared.topology
     bar = tqdm(
-        total=card.run.events, unit="ev", unit_scale=True, delay=2.0, disable=not progress,
-        file=sys.stderr, desc=process.name, leave=False,
+        total=card.run.events,
+        unit="ev",
+        unit_scale=True,
+        delay=2.0,
+        disable=not progress,
+        file=sys.stderr,
+        desc=process.name,
+        leave=False,
     )
     t_loop = time.perf_counter()
     generation_s = 0.0
@@ -379,13 +433,22 @@ def run(
                 weight = fjac / total
                 running_f += float(fjac.sum())
                 running_f2 += float(np.dot(fjac, fjac))
-            v = production.produce(card.production.setup, seed, first, p, topology.mothers, topology.ctau_mm)
+            v = production.produce(
+                card.production.setup, seed, first, p, topology.mothers, topology.ctau_mm
+            )
             observables, selected = acceptance.apply(q2)
             batch = EventBatch(
-                first_event=first, p=p, v=v, pid=pid, status=topology.status,
-                mothers=topology.mothers, masses=topology.masses, weight=weight,
+                first_event=first,
+                p=p,
+                v=v,
+                pid=pid,
+                status=topology.status,
+                mothers=topology.mothers,
+                masses=topology.masses,
+                weight=weight,
                 event_number=np.arange(first, first + n, dtype=np.int64),
-                observables=observables, selected=selected,
+                observables=observables,
+                selected=selected,
             )
             if keep is not None:
                 batch = batch.take(keep)
@@ -415,7 +478,14 @@ def run(
             rate_value = running_f / total
             rate_error = math.sqrt(max(running_f2 / total - rate_value**2, 0.0) / max(total - 1, 1))
         summary = _summary(
-            card, prepared, warmup, frozen, rate_value, rate_error, sums, unweighting,
+            card,
+            prepared,
+            warmup,
+            frozen,
+            rate_value,
+            rate_error,
+            sums,
+            unweighting,
             timing={
                 "warmup_s": warmup_s,
                 "unweighting_plan_s": plan_s,
@@ -514,13 +584,19 @@ def _summary(
         "rate_pull": (rate_value - prepared.analytic_rate) / rate_error if rate_error > 0 else 0.0,
         "sum_of_weights": sums.w,
         "warmup": {
-            "mean": warmup.mean, "error": warmup.sdev, "chi2_dof": warmup.chi2_dof,
-            "Q": warmup.q_value, "iterations": warmup.iterations,
-            "evaluations": warmup.evaluations, "increments": frozen.ninc.tolist(),
+            "mean": warmup.mean,
+            "error": warmup.sdev,
+            "chi2_dof": warmup.chi2_dof,
+            "Q": warmup.q_value,
+            "iterations": warmup.iterations,
+            "evaluations": warmup.evaluations,
+            "increments": frozen.ninc.tolist(),
         },
-        "acceptance": {k: {"value": v["value"], "error": v["error"]} for k, v in acceptance.items()},
+        "acceptance": {
+            k: {"value": v["value"], "error": v["error"]} for k, v in acceptance.items()
+        },
         "selected_events": {k: v["events"] for k, v in acceptance.items()},
-        "model": {k: v for k, v in prepared.info.items()},
+        "model": dict(prepared.info),
         "record": list(prepared.topology.labels),
         "references": list(prepared.process.references),
         "timing": timing,

@@ -14,7 +14,6 @@ and x, so the vertex fields take their HEPEVT names vx, vy, vz, vt.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,12 +102,18 @@ def to_awkward(batch: EventBatch) -> ak.Array:
         ),
     )
     observables = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.float64)) for a in batch.observables.values()],
+        [
+            ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.float64))
+            for a in batch.observables.values()
+        ],
         list(batch.observables),
         length=n,
     )
     selected = ak.contents.RecordArray(
-        [ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.bool_)) for a in batch.selected.values()],
+        [
+            ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.bool_))
+            for a in batch.selected.values()
+        ],
         list(batch.selected),
         length=n,
     )

@@ -120,7 +120,11 @@ def record_of(process: Process) -> tuple[tuple[str, ...], tuple[int, ...], str]:
     if not process.is_sm:
         raw["model"] = {"m_X": 0.1, "g_sd": {"re": 1.0, "im": 1.0}, "g_bs": 1.0}
     prepared = process.prepare(parse(raw, "<list>"))
-    dims = str(prepared.n_dim) if process.is_sm else f"{prepared.n_dim} (narrow width: {prepared.n_dim - 1})"
+    dims = (
+        str(prepared.n_dim)
+        if process.is_sm
+        else f"{prepared.n_dim} (narrow width: {prepared.n_dim - 1})"
+    )
     return prepared.topology.labels, tuple(int(p) for p in prepared.topology.pids[0]), dims
 
 
@@ -228,25 +232,37 @@ def _check_x_model(card: RunCard, spec: _PToPPrime, name: str) -> list[str]:
     m_parent, m_daughter = pdg.mass(spec.parent), pdg.mass(spec.daughter)
     threshold = m_parent - m_daughter
     if m.m_X is None:
-        problems.append(f"model.m_X: expected a mass in (0, {threshold:.5f}) GeV for {name!r}, got nothing")
+        problems.append(
+            f"model.m_X: expected a mass in (0, {threshold:.5f}) GeV for {name!r}, got nothing"
+        )
     elif not 0.0 < m.m_X < threshold:
         problems.append(
             f"model.m_X: expected a mass in (0, {threshold:.5f}) GeV ({name} threshold "
             f"m_{pdg.name(spec.parent)} - m_{pdg.name(spec.daughter)}), got {m.m_X:g}"
         )
     if spec.coupling == "g_sd" and abs(m.g_sd) == 0.0:
-        problems.append(f"model.g_sd: expected a nonzero coupling for {name!r} (physics.md Eq. 12), got 0")
+        problems.append(
+            f"model.g_sd: expected a nonzero coupling for {name!r} (physics.md Eq. 12), got 0"
+        )
     if spec.coupling == "im_g_sd" and m.g_sd.imag == 0.0:
         problems.append(
             f"model.g_sd: expected a nonzero imaginary part for {name!r} (rate ∝ (Im g_sd)², "
             f"physics.md Eq. 13), got {_format_complex(m.g_sd)}"
         )
     if spec.coupling == "g_bs" and abs(m.g_bs) == 0.0:
-        problems.append(f"model.g_bs: expected a nonzero coupling for {name!r} (physics.md Eq. 12), got 0")
+        problems.append(
+            f"model.g_bs: expected a nonzero coupling for {name!r} (physics.md Eq. 12), got 0"
+        )
     couplings = _couplings(card)
     if couplings.g_nu_squared_sum == 0.0:
-        problems.append("model.g_nu: expected at least one nonzero X–ν coupling (X → νν̄, Eq. 3), got [0, 0, 0]")
-    elif m.width_X is not None and m.m_X is not None and m.width_X < couplings.width_invisible * (1 - 1e-12):
+        problems.append(
+            "model.g_nu: expected at least one nonzero X–ν coupling (X → νν̄, Eq. 3), got [0, 0, 0]"
+        )
+    elif (
+        m.width_X is not None
+        and m.m_X is not None
+        and m.width_X < couplings.width_invisible * (1 - 1e-12)
+    ):
         problems.append(
             f"model.width_X: expected at least the invisible width Σ Γ(X→νν̄) = "
             f"{couplings.width_invisible:.6g} GeV (Eq. 10), got {m.width_X:g}"
@@ -354,49 +370,57 @@ _REF_SM_B = ("arXiv:1409.4557",)
 
 _P_TO_PPRIME: list[tuple[str, int, _PToPPrime, tuple[str, ...], str]] = [
     (
-        "K+ -> pi+ X", 101,
+        "K+ -> pi+ X",
+        101,
         _PToPPrime(321, 211, "g_sd", FF_K_TO_PI, p_to_pprime.DECAY_NONE),
         _REF_MODEL + _REF_K_PI_FF,
         "K+ -> pi+ X(-> nu nu~), |g_sd|^2 (physics.md Eq. 12, 19)",
     ),
     (
-        "KL -> pi0 X", 102,
+        "KL -> pi0 X",
+        102,
         _PToPPrime(130, 111, "im_g_sd", FF_K_TO_PI, p_to_pprime.DECAY_PI0_GAMMA_GAMMA),
         _REF_MODEL + _REF_K_PI_FF,
         "K_L -> pi0(-> gamma gamma) X(-> nu nu~), (Im g_sd)^2 (physics.md Eq. 13, 19)",
     ),
     (
-        "B+ -> K+ X", 103,
+        "B+ -> K+ X",
+        103,
         _PToPPrime(521, 321, "g_bs", FF_B_TO_K, p_to_pprime.DECAY_NONE),
         _REF_MODEL + _REF_B_K_FF,
         "B+ -> K+ X(-> nu nu~), |g_bs|^2 (physics.md Eq. 12, 19)",
     ),
     (
-        "B0 -> K0 X", 104,
+        "B0 -> K0 X",
+        104,
         _PToPPrime(511, 311, "g_bs", FF_B_TO_K, p_to_pprime.DECAY_K0_MIXING),
         _REF_MODEL + _REF_B_K_FF,
         "B0 -> K0(-> K_S/K_L) X(-> nu nu~), |g_bs|^2 (physics.md Eq. 12, 19)",
     ),
     (
-        "K+ -> pi+ nu nu~ (SM)", 201,
+        "K+ -> pi+ nu nu~ (SM)",
+        201,
         _PToPPrime(321, 211, None, FF_K_TO_PI, p_to_pprime.DECAY_NONE, "k_charged"),
         _REF_SM_K + _REF_K_PI_FF,
         "SM K+ -> pi+ nu nu~: Eq. 33 shape normalised to Eq. 32",
     ),
     (
-        "KL -> pi0 nu nu~ (SM)", 202,
+        "KL -> pi0 nu nu~ (SM)",
+        202,
         _PToPPrime(130, 111, None, FF_K_TO_PI, p_to_pprime.DECAY_PI0_GAMMA_GAMMA, "k_long"),
         _REF_SM_K + _REF_K_PI_FF,
         "SM K_L -> pi0(-> gamma gamma) nu nu~: Eq. 33 shape normalised to Eq. 32",
     ),
     (
-        "B+ -> K+ nu nu~ (SM)", 203,
+        "B+ -> K+ nu nu~ (SM)",
+        203,
         _PToPPrime(521, 321, None, FF_B_TO_K, p_to_pprime.DECAY_NONE, "b"),
         _REF_SM_B + _REF_B_K_FF,
         "SM B+ -> K+ nu nu~ (physics.md Eq. 30)",
     ),
     (
-        "B0 -> K0 nu nu~ (SM)", 204,
+        "B0 -> K0 nu nu~ (SM)",
+        204,
         _PToPPrime(511, 311, None, FF_B_TO_K, p_to_pprime.DECAY_K0_MIXING, "b"),
         _REF_SM_B + _REF_B_K_FF,
         "SM B0 -> K0(-> K_S/K_L) nu nu~ (physics.md Eq. 30)",

@@ -64,14 +64,24 @@ def daughter_ranges(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for m in range(k):
         daughters = np.flatnonzero(mothers == m)
         if daughters.size:
-            if not np.array_equal(daughters, np.arange(daughters[0], daughters[-1] + 1)) or daughters[0] <= m:
-                raise ValueError(f"daughters of slot {m} must be contiguous later slots, got {daughters}")
+            if (
+                not np.array_equal(daughters, np.arange(daughters[0], daughters[-1] + 1))
+                or daughters[0] <= m
+            ):
+                raise ValueError(
+                    f"daughters of slot {m} must be contiguous later slots, got {daughters}"
+                )
             start[m], stop[m] = daughters[0], daughters[-1] + 1
     return start, stop
 
 
 def place_vertices(
-    seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray, ctau_mm: np.ndarray, v: np.ndarray
+    seed: int,
+    first_event: int,
+    p: np.ndarray,
+    mothers: np.ndarray,
+    ctau_mm: np.ndarray,
+    v: np.ndarray,
 ) -> None:
     """Fill production vertices ``v[4, n, k]`` (mm) of slots 1.. from the parent's ``v[:, :, 0]``.
 
@@ -84,8 +94,9 @@ def place_vertices(
     _place_vertices(key, np.int64(first_event), p, start, stop, ctau_mm, v)
 
 
-def produce(setup: str, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray,
-            ctau_mm: np.ndarray) -> np.ndarray:
+def produce(
+    setup: str, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray, ctau_mm: np.ndarray
+) -> np.ndarray:
     """Apply production ``setup`` to a batch: returns the vertex array ``v[4, n, k]`` (mm).
 
     ``rest``: parent at rest at the origin, produced at t = 0; ``p`` is left unchanged.

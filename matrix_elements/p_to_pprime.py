@@ -27,7 +27,7 @@ import math
 import numba
 import numpy as np
 
-from matrix_elements.form_factors import FF_B_TO_K, FF_K_TO_PI, FF_SIZE
+from matrix_elements.form_factors import FF_K_TO_PI, FF_SIZE
 from matrix_elements.form_factors import b_k as ff_b_k
 from matrix_elements.form_factors import k_pi as ff_k_pi
 from matrix_elements.widths import (
@@ -38,7 +38,6 @@ from matrix_elements.widths import (
 )
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.kinematics import (
-    TWO_PI,
     axes_from_direction,
     azimuth_cos_sin,
     decay_in_frame,
@@ -46,7 +45,13 @@ from phase_space.kinematics import (
     two_body_decay,
     two_body_momentum,
 )
-from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, breit_wigner_q2, breit_wigner_t_range
+from phase_space.maps import (
+    Q2_BREIT_WIGNER,
+    Q2_FLAT,
+    Q2_NARROW,
+    breit_wigner_q2,
+    breit_wigner_t_range,
+)
 from phase_space.random import STRIDE, uniform
 from phase_space.vegas_map import map_point
 
@@ -133,7 +138,10 @@ def make_params(
     # dΦ₂ = p*/(4πM) dΩ/(4π) = p*/(4πM) du du (cosθ = 2u − 1, φ = 2πu), 1/(8π) for νν̄
     params[I_NORM] = (
         lifetime_over_hbar
-        / (2.0 * m_parent) / (4.0 * math.pi * m_parent) / (8.0 * math.pi) / (2.0 * math.pi)
+        / (2.0 * m_parent)
+        / (4.0 * math.pi * m_parent)
+        / (8.0 * math.pi)
+        / (2.0 * math.pi)
     )
     if m_x is None:
         params[I_Q2_MODE] = Q2_FLAT
@@ -256,8 +264,20 @@ AUX_DAUGHTER_DECAY = 5  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
 
 
 @batch_kernel
-def generate(key, first_event, grid, inc, ninc, params, pid_template, conjugate_fraction,
-             p, pid, fjac, q2_out):
+def generate(
+    key,
+    first_event,
+    grid,
+    inc,
+    ninc,
+    params,
+    pid_template,
+    conjugate_fraction,
+    p,
+    pid,
+    fjac,
+    q2_out,
+):
     """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map.
 
     Parameters
@@ -346,7 +366,11 @@ def rate_narrow(params: np.ndarray) -> float:
     m_x = params[I_M_X]
     width_inv_over_coupling = m_x / (24.0 * math.pi)
     gamma = width_p_to_pprime_x(
-        params[I_COUPLING2], f_plus(m_x * m_x, params), params[I_M_PARENT], params[I_M_DAUGHTER], m_x
+        params[I_COUPLING2],
+        f_plus(m_x * m_x, params),
+        params[I_M_PARENT],
+        params[I_M_DAUGHTER],
+        m_x,
     )
     return params[I_TO_BR] * gamma * width_inv_over_coupling / params[I_WIDTH_X]
 

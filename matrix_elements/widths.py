@@ -5,6 +5,7 @@ Formulas of physics.md §3.2, §3.3 and §4.2–4.3; all widths in GeV, q² in G
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -105,5 +106,5 @@ def _integrate_smooth(integrand: Callable[[np.ndarray], np.ndarray], lo: float, 
     edges = np.linspace(0.0, s_max, 9)
     return sum(
         _gauss_legendre(lambda s: integrand(hi - s * s) * 2.0 * s, a, b)
-        for a, b in zip(edges[:-1], edges[1:], strict=True)
+        for a, b in itertools.pairwise(edges)
     )

@@ -64,7 +64,7 @@ class FrozenMap:
         return cls(grid, np.ones((dim, 1)), np.ones(dim, dtype=np.int64))
 
     @classmethod
-    def from_vegas(cls, adaptive_map) -> FrozenMap:  # noqa: ANN001 - vegas.AdaptiveMap
+    def from_vegas(cls, adaptive_map) -> FrozenMap:
         """Copy the grid of a ``vegas.AdaptiveMap`` on the unit cube."""
         ninc = np.asarray(adaptive_map.ninc, dtype=np.int64).copy()
         dim = ninc.shape[0]

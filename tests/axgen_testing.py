@@ -23,8 +23,15 @@ M_B_PLUS = 5.27941
 M_B_ZERO = 5.27972
 HBAR = 6.582119569e-25
 MEAN_LIFE = {321: 1.2380e-8, 130: 5.116e-8, 521: 1.638e-12, 511: 1.517e-12}  # s
-MASS = {321: M_K_PLUS, 211: M_PI_PLUS, 130: M_K_ZERO, 111: M_PI_ZERO, 311: M_K_ZERO,
-        521: M_B_PLUS, 511: M_B_ZERO}
+MASS = {
+    321: M_K_PLUS,
+    211: M_PI_PLUS,
+    130: M_K_ZERO,
+    111: M_PI_ZERO,
+    311: M_K_ZERO,
+    521: M_B_PLUS,
+    511: M_B_ZERO,
+}
 
 X_PROCESSES = ("K+ -> pi+ X", "KL -> pi0 X", "B+ -> K+ X", "B0 -> K0 X")
 SM_PROCESSES = (
@@ -41,10 +48,19 @@ COUPLING_KEY = {
 }
 
 
-def card_dict(process: str, *, events: int = 10_000, seed: int = 1, run: dict[str, Any] | None = None,
-              sampler: dict[str, Any] | None = None, **model: Any) -> dict[str, Any]:
+def card_dict(
+    process: str,
+    *,
+    events: int = 10_000,
+    seed: int = 1,
+    run: dict[str, Any] | None = None,
+    sampler: dict[str, Any] | None = None,
+    **model: Any,
+) -> dict[str, Any]:
     """A card as a TOML-like dict; X processes get a default model at m_X = 0.1 / 2.1."""
-    raw: dict[str, Any] = {"run": {"process": process, "events": events, "seed": seed, **(run or {})}}
+    raw: dict[str, Any] = {
+        "run": {"process": process, "events": events, "seed": seed, **(run or {})}
+    }
     if process in X_PROCESSES:
         default_m = 0.1 if process.startswith("K") else 2.1
         key = COUPLING_KEY[process]

@@ -34,7 +34,9 @@ def _template_event(batch: EventBatch) -> tuple[pyhepmc.GenEvent, list[int]]:
     event = pyhepmc.GenEvent(pyhepmc.Units.GEV, pyhepmc.Units.MM)
     particles = []
     for s in range(batch.n_slots):
-        particle = pyhepmc.GenParticle((0.0, 0.0, 0.0, 0.0), int(batch.pid[0, s]), int(batch.status[s]))
+        particle = pyhepmc.GenParticle(
+            (0.0, 0.0, 0.0, 0.0), int(batch.pid[0, s]), int(batch.status[s])
+        )
         event.add_particle(particle)
         particles.append(particle)
     vertex_first_daughter = []

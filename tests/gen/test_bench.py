@@ -15,8 +15,22 @@ def test_numpy_yardstick_agrees_with_the_kernel():
 
 def test_bench_runs(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert main(["bench", "--events", "300000", "--write-events", "20000", "--memory-events", "30000",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--events",
+                "300000",
+                "--write-events",
+                "20000",
+                "--memory-events",
+                "30000",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     results = json.loads(out.read_text())
     assert results["generation_ev_per_s"]["K+ -> pi+ X"] > 0
     assert results["end_to_end_ev_per_s"]["hepmc3"] > 0

@@ -18,9 +18,14 @@ ALL_CARDS = sorted(CARDS.glob("*.toml"))
 def test_there_are_cards_for_every_issue_2_process():
     processes = {cards.load(c).run.process for c in ALL_CARDS}
     assert {
-        "K+ -> pi+ X", "KL -> pi0 X", "B+ -> K+ X", "B0 -> K0 X",
-        "K+ -> pi+ nu nu~ (SM)", "KL -> pi0 nu nu~ (SM)",
-        "B+ -> K+ nu nu~ (SM)", "B0 -> K0 nu nu~ (SM)",
+        "K+ -> pi+ X",
+        "KL -> pi0 X",
+        "B+ -> K+ X",
+        "B0 -> K0 X",
+        "K+ -> pi+ nu nu~ (SM)",
+        "KL -> pi0 nu nu~ (SM)",
+        "B+ -> K+ nu nu~ (SM)",
+        "B0 -> K0 nu nu~ (SM)",
     } <= processes
 
 
@@ -42,22 +47,26 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 GOOD_RUN = '[run]\nprocess = "K+ -> pi+ X"\nevents = 1000\n'
-GOOD_MODEL = '[model]\nm_X = 0.1\ng_sd = 1e-12\n'
+GOOD_MODEL = "[model]\nm_X = 0.1\ng_sd = 1e-12\n"
 OUTPUT = '[[output]]\nformat = "parquet"\npath = "e.parquet"\n'
 
 BAD_CARDS = {
     "m_X above threshold": (
-        GOOD_RUN + '[model]\nm_X = 0.4\ng_sd = 1e-12\n' + OUTPUT,
-        ["model.m_X: expected a mass in (0, 0.35411) GeV (K+ -> pi+ X threshold m_K+ - m_pi+), got 0.4"],
+        GOOD_RUN + "[model]\nm_X = 0.4\ng_sd = 1e-12\n" + OUTPUT,
+        [
+            "model.m_X: expected a mass in (0, 0.35411) GeV (K+ -> pi+ X threshold m_K+ - m_pi+), got 0.4"
+        ],
     ),
     "unknown process": (
         '[run]\nprocess = "K+ -> pi X"\nevents = 10\n' + GOOD_MODEL + OUTPUT,
         ["run.process: unknown process 'K+ -> pi X'; did you mean 'K+ -> pi+ X'?"],
     ),
     "unknown key": (
-        GOOD_RUN + 'evnets = 3\n' + GOOD_MODEL + '[sampler]\nwarmup_iteration = 3\n' + OUTPUT,
-        ["run.evnets: unknown key; did you mean 'events'?",
-         "sampler.warmup_iteration: unknown key; did you mean 'warmup_iterations'?"],
+        GOOD_RUN + "evnets = 3\n" + GOOD_MODEL + "[sampler]\nwarmup_iteration = 3\n" + OUTPUT,
+        [
+            "run.evnets: unknown key; did you mean 'events'?",
+            "sampler.warmup_iteration: unknown key; did you mean 'warmup_iterations'?",
+        ],
     ),
     "negative events": (
         '[run]\nprocess = "K+ -> pi+ X"\nevents = -5\n' + GOOD_MODEL + OUTPUT,
@@ -66,24 +75,33 @@ BAD_CARDS = {
     "wrong types": (
         GOOD_RUN + 'seed = "abc"\nmode = "unweigted"\n[model]\nm_X = "heavy"\ng_sd = 1e-12\n'
         'g_nu = [1, 2]\nnarrow_width = "yes"\n' + OUTPUT,
-        ["run.seed: expected an integer >= 0 and <= 9223372036854775807, got 'abc'",
-         "run.mode: expected one of 'weighted', 'unweighted' (did you mean 'unweighted'?), got 'unweigted'",
-         "model.m_X: expected a number > 0, got 'heavy'",
-         "model.g_nu: expected a list of 3 real numbers [g_nu_e, g_nu_mu, g_nu_tau], got [1, 2]",
-         "model.narrow_width: expected true or false, got 'yes'"],
+        [
+            "run.seed: expected an integer >= 0 and <= 9223372036854775807, got 'abc'",
+            "run.mode: expected one of 'weighted', 'unweighted' (did you mean 'unweighted'?), got 'unweigted'",
+            "model.m_X: expected a number > 0, got 'heavy'",
+            "model.g_nu: expected a list of 3 real numbers [g_nu_e, g_nu_mu, g_nu_tau], got [1, 2]",
+            "model.narrow_width: expected true or false, got 'yes'",
+        ],
     ),
     "physics and structure together": (
-        GOOD_RUN + 'bacth_size = 10\n[model]\nm_X = 0.5\n' + OUTPUT + '[[output]]\nformat = "hepmc"\npath = "e.parquet"\n',
-        ["run.bacth_size: unknown key; did you mean 'batch_size'?",
-         "model.m_X: expected a mass in (0, 0.35411) GeV",
-         "model.g_sd: expected a nonzero coupling for 'K+ -> pi+ X'",
-         "output[1].format: expected one of hepmc3, parquet, got 'hepmc'",
-         "output[1].path: expected a unique path, got 'e.parquet' (also output[0])"],
+        GOOD_RUN
+        + "bacth_size = 10\n[model]\nm_X = 0.5\n"
+        + OUTPUT
+        + '[[output]]\nformat = "hepmc"\npath = "e.parquet"\n',
+        [
+            "run.bacth_size: unknown key; did you mean 'batch_size'?",
+            "model.m_X: expected a mass in (0, 0.35411) GeV",
+            "model.g_sd: expected a nonzero coupling for 'K+ -> pi+ X'",
+            "output[1].format: expected one of hepmc3, parquet, got 'hepmc'",
+            "output[1].path: expected a unique path, got 'e.parquet' (also output[0])",
+        ],
     ),
     "bad required run values do not hide the rest": (
         '[run]\nprocess = "K+ -> pi+ Y"\nevents = -5\n[model]\nm_X = 0.5\ng_sd = 1e-12\n' + OUTPUT,
-        ["run.events: expected an integer >= 1, got -5",
-         "run.process: unknown process 'K+ -> pi+ Y'; did you mean 'K+ -> pi+ X'?"],
+        [
+            "run.events: expected an integer >= 1, got -5",
+            "run.process: unknown process 'K+ -> pi+ Y'; did you mean 'K+ -> pi+ X'?",
+        ],
     ),
     "missing run table": (
         GOOD_MODEL + OUTPUT,
@@ -130,10 +148,15 @@ def test_missing_and_malformed_files(tmp_path, capsys):
     assert "not valid TOML" in capsys.readouterr().err
 
 
-def test_overrides(tmp_path):
+def test_overrides():
     raw = cards.apply_overrides(
         {"run": {"process": "K+ -> pi+ X", "events": 5}},
-        {"events": "100", "model.m_X": "0.2", "g_sd": "{re = 1e-12, im = 2e-12}", "mode": "unweighted"},
+        {
+            "events": "100",
+            "model.m_X": "0.2",
+            "g_sd": "{re = 1e-12, im = 2e-12}",
+            "mode": "unweighted",
+        },
         "<t>",
     )
     card = cards.parse(raw, "<t>")
@@ -143,7 +166,9 @@ def test_overrides(tmp_path):
     assert card.model.g_sd == complex(1e-12, 2e-12)
     with pytest.raises(cards.CardError, match="did you mean 'events'"):
         cards.apply_overrides({}, {"evnts": 1}, "<t>")
-    no_files = cards.apply_overrides({"output": [{"format": "parquet", "path": "a"}]}, {"output": "[]"}, "<t>")
+    no_files = cards.apply_overrides(
+        {"output": [{"format": "parquet", "path": "a"}]}, {"output": "[]"}, "<t>"
+    )
     assert no_files["output"] == []
 
 
@@ -152,13 +177,20 @@ def test_cli_subprocess_exit_codes(tmp_path):
     good = CARDS / "k_pi_x.toml"
     run = [sys.executable, "-m", "gen"]
     assert subprocess.run([*run, "list"], capture_output=True, check=False).returncode == 0
-    assert subprocess.run([*run, "validate", str(good)], capture_output=True, check=False).returncode == 0
+    assert (
+        subprocess.run([*run, "validate", str(good)], capture_output=True, check=False).returncode
+        == 0
+    )
     info = subprocess.run([*run, "info", str(good)], capture_output=True, text=True, check=False)
     assert info.returncode == 0
     assert "Gamma_X" in info.stdout and "c tau_X" in info.stdout
     bad = _write(tmp_path, '[run]\nprocess = "K+ -> pi+ X"\nevents = 0\n')
-    result = subprocess.run([*run, "run", str(bad), "--output-dir", str(tmp_path / "o")],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*run, "run", str(bad), "--output-dir", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert subprocess.run([*run], capture_output=True, check=False).returncode == 2

@@ -21,23 +21,32 @@ def test_generate_from_a_card_file_with_overrides():
     assert summary["seed"] == 4
     # Σw is the MC estimate of BR(K+ -> pi+ X)·BR(X -> nu nu~)
     assert float(np.sum(events.weight)) == pytest.approx(summary["rate"]["value"], rel=1e-12)
-    assert abs(summary["rate"]["value"] - summary["analytic_rate"]["value"]) < 5 * summary["rate"]["error"]
+    assert (
+        abs(summary["rate"]["value"] - summary["analytic_rate"]["value"])
+        < 5 * summary["rate"]["error"]
+    )
 
 
 def test_generate_reports_card_problems():
-    with pytest.raises(CardError, match="model.m_X: expected a mass"):
+    with pytest.raises(CardError, match=r"model\.m_X: expected a mass"):
         gen.generate(card_dict("B+ -> K+ X", m_X=5.0))
 
 
 def test_weighted_sum_and_running_rate_agree():
-    _, summary = gen.generate(card_dict("B+ -> K+ nu nu~ (SM)", events=20_000, run={"batch_size": 3000}))
+    _, summary = gen.generate(
+        card_dict("B+ -> K+ nu nu~ (SM)", events=20_000, run={"batch_size": 3000})
+    )
     assert summary["sum_of_weights"] == pytest.approx(summary["rate"]["value"], rel=1e-12)
 
 
 def test_unweighted_mode_keeps_exactly_the_asked_events():
     n_kept = 40_000
-    raw = card_dict("K+ -> pi+ nu nu~ (SM)", events=n_kept, run={"mode": "unweighted", "batch_size": 7000},
-                    sampler={"pilot_events": 50_000})
+    raw = card_dict(
+        "K+ -> pi+ nu nu~ (SM)",
+        events=n_kept,
+        run={"mode": "unweighted", "batch_size": 7000},
+        sampler={"pilot_events": 50_000},
+    )
     events, summary = gen.generate(raw)
     assert len(events) == n_kept
     u = summary["unweighting"]
@@ -55,12 +64,19 @@ def test_unweighted_mode_keeps_exactly_the_asked_events():
     sigma = total * np.sqrt((1 - u["efficiency"]) / n_kept) + summary["rate"]["error"]
     assert abs(total - summary["analytic_rate"]["value"]) < 5 * sigma
     assert sigma / total < 5e-3  # so a 2.5 % normalisation error would fail
-    assert abs(summary["rate"]["value"] - summary["analytic_rate"]["value"]) < 5 * summary["rate"]["error"]
+    assert (
+        abs(summary["rate"]["value"] - summary["analytic_rate"]["value"])
+        < 5 * summary["rate"]["error"]
+    )
 
 
 def test_unweighted_generation_is_reproducible():
-    raw = card_dict("B+ -> K+ X", events=1000, run={"mode": "unweighted", "batch_size": 1000},
-                    sampler={"pilot_events": 5000})
+    raw = card_dict(
+        "B+ -> K+ X",
+        events=1000,
+        run={"mode": "unweighted", "batch_size": 1000},
+        sampler={"pilot_events": 5000},
+    )
     a, _ = gen.generate(raw)
     b, _ = gen.generate(raw)
     assert ak.array_equal(a, b)
@@ -70,9 +86,14 @@ def test_expected_events_and_keep_selected(tmp_path):
     raw = card_dict("B+ -> K+ X", events=2000, run={"n_parents": 1e9, "keep": "selected"})
     raw["output"] = [{"format": "parquet", "path": "e.parquet"}]
     events, summary = gen.generate(raw, output_dir=tmp_path)
-    assert summary["expected_events"]["all"] == pytest.approx(1e9 * summary["rate"]["value"], rel=1e-12)
+    assert summary["expected_events"]["all"] == pytest.approx(
+        1e9 * summary["rate"]["value"], rel=1e-12
+    )
     assert summary["acceptance"]["all"]["value"] == 1.0
-    assert json.loads((tmp_path / "summary.json").read_text())["expected_events"] == summary["expected_events"]
+    assert (
+        json.loads((tmp_path / "summary.json").read_text())["expected_events"]
+        == summary["expected_events"]
+    )
     assert len(events) == 2000
 
 

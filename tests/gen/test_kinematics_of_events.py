@@ -18,7 +18,7 @@ from phase_space.vegas_map import FrozenMap
 
 def _check_record(pid, status, mother, p, gen_mass):
     """Conservation at each decay vertex and the mass shell, relative 1e-9."""
-    n, k = pid.shape
+    _n, k = pid.shape
     for s in range(k):
         daughters = np.flatnonzero(mother == s)
         if daughters.size:
@@ -45,7 +45,7 @@ def _nominal_masses(pid):
 
 @pytest.mark.parametrize("process", X_PROCESSES + SM_PROCESSES)
 def test_generated_records(process):
-    events, summary = gen.generate(card_dict(process, events=3000, run={"conjugate": "both"}))
+    events, _summary = gen.generate(card_dict(process, events=3000, run={"conjugate": "both"}))
     parts = events.particles
     pid = ak.to_numpy(parts.pid)
     status = ak.to_numpy(parts.status)[0]
@@ -75,8 +75,12 @@ def test_generated_records(process):
 )
 def test_kernel_conservation_over_the_whole_range(process, mass_fraction, seed, narrow):
     """Random m_X over the whole kinematic range, random seeds, BW and narrow width."""
-    parent, daughter = {"K+ -> pi+ X": (321, 211), "KL -> pi0 X": (130, 111),
-                        "B+ -> K+ X": (521, 321), "B0 -> K0 X": (511, 311)}[process]
+    parent, daughter = {
+        "K+ -> pi+ X": (321, 211),
+        "KL -> pi0 X": (130, 111),
+        "B+ -> K+ X": (521, 321),
+        "B0 -> K0 X": (511, 311),
+    }[process]
     m_x = mass_fraction * (pdg.mass(parent) - pdg.mass(daughter))
     raw = card_dict(process, m_X=m_x, narrow_width=narrow, width_X=0.05 * m_x)
     prepared = gen.driver.validate(gen.cards.parse(raw, "<test>"))
@@ -93,5 +97,5 @@ def test_kernel_conservation_over_the_whole_range(process, mass_fraction, seed, 
     m2 = nu[:, 0] ** 2 - (nu[:, 1:] ** 2).sum(axis=1)
     assert np.allclose(m2, q2, rtol=1e-9, atol=1e-12 * pdg.mass(parent) ** 2)
     # determinism: the same seed gives the same events
-    p2, pid2, fjac2, _ = _generate(prepared, frozen, stream_key(seed, 1), 0, 500)
+    p2, _pid2, fjac2, _ = _generate(prepared, frozen, stream_key(seed, 1), 0, 500)
     assert np.array_equal(np.moveaxis(p2, 0, -1), p) and np.array_equal(fjac2, fjac)

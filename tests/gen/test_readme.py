@@ -18,6 +18,9 @@ def test_card_table_is_generated_from_the_schema():
 def test_readme_commands_are_the_ci_commands():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    for command in ('pip install . && axgen run cards/k_pi_x.toml', 'pip install ".[test]" && pytest'):
+    for command in (
+        "pip install . && axgen run cards/k_pi_x.toml",
+        'pip install ".[test]" && pytest',
+    ):
         assert command in readme
         assert command in ci

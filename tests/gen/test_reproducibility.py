@@ -13,10 +13,24 @@ from axgen_testing import CARDS
 def _run(tmp_path, threads):
     out = tmp_path / f"threads{threads}"
     env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, "-m", "gen", "run", str(CARDS / "kl_pi0_x.toml"), "--events", "30000",
-           "--output-dir", str(out), "--quiet", "--set", "run.batch_size=7000",
-           "--set", "run.conjugate=both",
-           "--set", 'output=[{format = "parquet", path = "e.parquet"}, {format = "hepmc3", path = "e.hepmc"}]']
+    cmd = [
+        sys.executable,
+        "-m",
+        "gen",
+        "run",
+        str(CARDS / "kl_pi0_x.toml"),
+        "--events",
+        "30000",
+        "--output-dir",
+        str(out),
+        "--quiet",
+        "--set",
+        "run.batch_size=7000",
+        "--set",
+        "run.conjugate=both",
+        "--set",
+        'output=[{format = "parquet", path = "e.parquet"}, {format = "hepmc3", path = "e.hepmc"}]',
+    ]
     subprocess.run(cmd, env=env, check=True)
     return out
 

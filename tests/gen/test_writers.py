@@ -48,7 +48,9 @@ def test_hepmc3_round_trip(tmp_path, process, name):
         record = event.particles
         assert [p.pid for p in record] == ak.to_list(parts.pid[i])
         assert [p.status for p in record] == ak.to_list(parts.status[i])
-        momenta = np.array([[p.momentum.e, p.momentum.px, p.momentum.py, p.momentum.pz] for p in record])
+        momenta = np.array(
+            [[p.momentum.e, p.momentum.px, p.momentum.py, p.momentum.pz] for p in record]
+        )
         expected = np.stack([ak.to_numpy(parts[i][c]) for c in ("E", "px", "py", "pz")], axis=-1)
         np.testing.assert_array_equal(momenta, expected)
         # mothers: each particle's production vertex has its mother as incoming particle
@@ -77,13 +79,27 @@ def test_parquet_round_trip(tmp_path):
     read = ak.from_parquet(tmp_path / "events.parquet")
     assert ak.array_equal(read, events)
     assert read.fields == ["event", "weight", "particles", "observables", "selected"]
-    assert read.particles.fields == ["pid", "status", "mother", "E", "px", "py", "pz", "vx", "vy", "vz", "vt"]
+    assert read.particles.fields == [
+        "pid",
+        "status",
+        "mother",
+        "E",
+        "px",
+        "py",
+        "pz",
+        "vx",
+        "vy",
+        "vz",
+        "vt",
+    ]
     vector.register_awkward()
     masses = read.particles.mass
     pid = read.particles.pid
     # K+ (slot 1) on its PDG mass; X (slot 2) at √q²
     np.testing.assert_allclose(ak.to_numpy(masses[:, 1]), 0.493677, rtol=1e-9)
-    np.testing.assert_allclose(ak.to_numpy(masses[:, 2]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9)
+    np.testing.assert_allclose(
+        ak.to_numpy(masses[:, 2]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9
+    )
     assert set(np.unique(ak.to_numpy(np.abs(pid[:, 0])))) == {521}
     # the summary is in the footer
     stored = read_summary(tmp_path / "events.parquet")
@@ -96,7 +112,7 @@ def test_parquet_round_trip(tmp_path):
 def test_failed_run_leaves_no_files(tmp_path, monkeypatch):
     from gen.output import parquet
 
-    def boom(self, batch, rate):
+    def boom(self, batch, rate):  # noqa: ARG001
         raise OSError("disk full")
 
     monkeypatch.setattr(parquet.ParquetWriter, "write_batch", boom)

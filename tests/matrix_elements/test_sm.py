@@ -36,14 +36,22 @@ def test_sm_branching_ratios(process):
 
 def test_eq33_direct_evaluation_of_k_modes():
     # physics.md §7: the direct Eq. 33 integration gives 8.41e-11 (K+) and 2.94e-11 (K_L)
-    assert prepare("K+ -> pi+ nu nu~ (SM)").info["br_eq33_direct"] == pytest.approx(8.41e-11, rel=5e-3)
-    assert prepare("KL -> pi0 nu nu~ (SM)").info["br_eq33_direct"] == pytest.approx(2.94e-11, rel=5e-3)
+    assert prepare("K+ -> pi+ nu nu~ (SM)").info["br_eq33_direct"] == pytest.approx(
+        8.41e-11, rel=5e-3
+    )
+    assert prepare("KL -> pi0 nu nu~ (SM)").info["br_eq33_direct"] == pytest.approx(
+        2.94e-11, rel=5e-3
+    )
 
 
 def test_g_sm_matches_eq30_normalisation():
     # 3 |G_SM|² = 6 G_F² α² |λ_t|² X_t² /(π² s_W⁴)  (Eq. 30 ⇔ Eq. 20 with G_SM)
     expected = (
-        6 * constants.G_FERMI**2 * constants.ALPHA_EM_MZ**2 * abs(constants.LAMBDA_T_BS) ** 2
-        * constants.X_TOP**2 / (3.141592653589793**2 * constants.SIN2_THETA_W_MSBAR**2)
+        6
+        * constants.G_FERMI**2
+        * constants.ALPHA_EM_MZ**2
+        * abs(constants.LAMBDA_T_BS) ** 2
+        * constants.X_TOP**2
+        / (3.141592653589793**2 * constants.SIN2_THETA_W_MSBAR**2)
     )
     assert sm.coupling2_b_to_k() == pytest.approx(expected, rel=1e-12)

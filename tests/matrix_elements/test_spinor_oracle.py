@@ -49,8 +49,7 @@ PAULI = (
     np.array([[1, 0], [0, -1]], dtype=complex),
 )
 GAMMA = np.array(
-    [np.block([[_Z2, _I2], [_I2, _Z2]])]
-    + [np.block([[_Z2, s], [-s, _Z2]]) for s in PAULI]
+    [np.block([[_Z2, _I2], [_I2, _Z2]])] + [np.block([[_Z2, s], [-s, _Z2]]) for s in PAULI]
 )  # γ^μ, upper index
 GAMMA5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
 P_LEFT = (np.eye(4) - GAMMA5) / 2
@@ -116,8 +115,9 @@ def neutrino_currents(p_nu: np.ndarray, p_nubar: np.ndarray) -> np.ndarray:
     return out
 
 
-def amplitude_sum_sq(hadronic: np.ndarray, p_nu: np.ndarray, p_nubar: np.ndarray,
-                     prefactor: complex) -> float:
+def amplitude_sum_sq(
+    hadronic: np.ndarray, p_nu: np.ndarray, p_nubar: np.ndarray, prefactor: complex
+) -> float:
     """Σ_{s1,s2} |prefactor · H_μ J^μ_{s1 s2}|² for a (complex) hadronic 4-vector H^μ."""
     j = neutrino_currents(p_nu, p_nubar)
     h_low = lower(hadronic)
@@ -125,15 +125,17 @@ def amplitude_sum_sq(hadronic: np.ndarray, p_nu: np.ndarray, p_nubar: np.ndarray
     return float(np.sum(np.abs(amps) ** 2))
 
 
-def oracle_m2(p_parent, p_daughter, p_nu, p_nubar, *, g_q: complex, g_nu: float,
-              d_x: complex, f_plus: float) -> float:
+def oracle_m2(
+    p_parent, p_daughter, p_nu, p_nubar, *, g_q: complex, g_nu: float, d_x: complex, f_plus: float
+) -> float:
     """Spin-summed |M|² of M = (g_q/2) g_ν D_X H_μ J^μ with H^μ = f₊ (p + k)^μ (one flavour)."""
     big_p = np.asarray(p_parent, dtype=float) + np.asarray(p_daughter, dtype=float)
     return amplitude_sum_sq(f_plus * big_p.astype(complex), p_nu, p_nubar, g_q / 2 * g_nu * d_x)
 
 
-def eq19(p_parent, p_daughter, p_nu, p_nubar, *, g_q: complex, g_nu: float, d_x: complex,
-         f_plus: float) -> float:
+def eq19(
+    p_parent, p_daughter, p_nu, p_nubar, *, g_q: complex, g_nu: float, d_x: complex, f_plus: float
+) -> float:
     """physics.md Eq. 19: |g_q g_ν|² |D_X|² f₊² [(P·p_ν)(P·p_ν̄) − P² q²/4], P = p + k."""
     big_p = np.asarray(p_parent, dtype=float) + np.asarray(p_daughter, dtype=float)
     q = np.asarray(p_nu, dtype=float) + np.asarray(p_nubar, dtype=float)
@@ -235,7 +237,7 @@ def test_spinor_sum_equals_eq19(m_p, m_d):
         g_q = complex(rng.normal(), rng.normal()) * 1e-9
         g_nu = rng.normal() * 1e-3
         f_plus = rng.uniform(0.2, 2.0)
-        kw = dict(g_q=g_q, g_nu=g_nu, d_x=d_x, f_plus=f_plus)
+        kw = {"g_q": g_q, "g_nu": g_nu, "d_x": d_x, "f_plus": f_plus}
         explicit = oracle_m2(p_parent, p_daughter, p_nu, p_nubar, **kw)
         closed = eq19(p_parent, p_daughter, p_nu, p_nubar, **kw)
         assert closed > 0
@@ -257,8 +259,12 @@ def test_neutrino_tensor_eq18_with_complex_hadronic_current():
         _, _, p1, p2 = build_event(rng, M_B_PLUS, M_K_PLUS, 4.0)
         h = rng.normal(size=4) + 1j * rng.normal(size=4)
         p1l, p2l = lower(p1), lower(p2)
-        tensor = 2 * (np.outer(p1, p2) + np.outer(p2, p1) - np.linalg.inv(METRIC) * mdot(p1, p2)
-                      + 1j * np.einsum("mnab,a,b->mn", eps, p1l, p2l))
+        tensor = 2 * (
+            np.outer(p1, p2)
+            + np.outer(p2, p1)
+            - np.linalg.inv(METRIC) * mdot(p1, p2)
+            + 1j * np.einsum("mnab,a,b->mn", eps, p1l, p2l)
+        )
         hl = lower(h)
         closed = float(np.real(np.einsum("m,n,mn->", hl, hl.conj(), tensor)))
         assert amplitude_sum_sq(h, p1, p2, 1.0) == pytest.approx(closed, rel=1e-11)
@@ -343,14 +349,17 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
         # u = (u_q², u_cosθ_P′, u_φ_P′, u_cosθ_ν, u_φ_ν): the kernel takes the VEGAS pair
         # (u_q², u_cosθ_ν) and the flat P′ direction and φ_ν separately
         dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = pp._event(
-            np.array([u[0], u[3]]), 2 * u[1] - 1, u[2], u[4], params)
+            np.array([u[0], u[3]]), 2 * u[1] - 1, u[2], u[4], params
+        )
         p_parent, p_daughter, p_x, p_nu, p_nubar = (
-            np.array(v, dtype=float) for v in (p_parent, p_daughter, p_x, p_nu, p_nubar))
+            np.array(v, dtype=float) for v in (p_parent, p_daughter, p_x, p_nu, p_nubar)
+        )
 
         # ---- kinematics: parent at rest, conservation, on shell, q² from the BW map ------
         np.testing.assert_array_equal(p_parent, [m_parent, 0.0, 0.0, 0.0])
-        np.testing.assert_allclose(p_daughter + p_nu + p_nubar, p_parent, rtol=0,
-                                   atol=1e-13 * m_parent)
+        np.testing.assert_allclose(
+            p_daughter + p_nu + p_nubar, p_parent, rtol=0, atol=1e-13 * m_parent
+        )
         np.testing.assert_allclose(p_nu + p_nubar, p_x, rtol=0, atol=1e-13 * m_parent)
         moms = np.array([p_parent, p_daughter, p_nu, p_nubar])
         masses = np.array([m_parent, m_daughter, 0.0, 0.0])
@@ -378,8 +387,9 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
         # Σ_i |g_q g_νi|² = coupling2; the explicit spinor sum is done with g_q g_ν = 1 and
         # D_X = 1 and the flavour/coupling/propagator factors multiplied afterwards.
         f_plus = pp.f_plus(q2, params)
-        reduced = oracle_m2(p_parent, p_daughter, p_nu, p_nubar, g_q=1.0, g_nu=1.0, d_x=1.0,
-                            f_plus=f_plus)
+        reduced = oracle_m2(
+            p_parent, p_daughter, p_nu, p_nubar, g_q=1.0, g_nu=1.0, d_x=1.0, f_plus=f_plus
+        )
         bw = delta**2 + m_gamma**2
         d_x_sq = 1.0 / bw  # |D_X(q²)|²
         m2 = coupling2 * d_x_sq * reduced
@@ -396,12 +406,14 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
         expected = to_br * m2 / (2 * m_parent) * dphi3_du
 
         # the closed form gives the same (sanity of the oracle on generator momenta)
-        closed = eq19(p_parent, p_daughter, p_nu, p_nubar, g_q=1.0, g_nu=1.0, d_x=1.0,
-                      f_plus=f_plus)
+        closed = eq19(
+            p_parent, p_daughter, p_nu, p_nubar, g_q=1.0, g_nu=1.0, d_x=1.0, f_plus=f_plus
+        )
         assert reduced == pytest.approx(closed, rel=1e-9)
 
         assert dbr_du > 0
         assert dbr_du == pytest.approx(expected, rel=1e-9), (
             f"u={u.tolist()}: kernel {dbr_du!r} vs oracle {expected!r} "
-            f"(ratio {dbr_du / expected!r})")
+            f"(ratio {dbr_du / expected!r})"
+        )
     assert n_checked_off_peak >= 4

@@ -44,17 +44,27 @@ def _f_bk(m_x):
 def test_eq12_eq13_against_physics_table(m_x):
     k_plus, k_long, b_plus, b_zero = TABLE[m_x]
     if k_plus is not None:
-        assert width_p_to_pprime_x(1.0, _f_kpi(m_x), M_K_PLUS, M_PI_PLUS, m_x) == pytest.approx(k_plus, rel=2e-4)
-        assert width_p_to_pprime_x(1.0, _f_kpi(m_x), M_K_ZERO, M_PI_ZERO, m_x) == pytest.approx(k_long, rel=2e-4)
-    assert width_p_to_pprime_x(1.0, _f_bk(m_x), M_B_PLUS, M_K_PLUS, m_x) == pytest.approx(b_plus, rel=2e-4)
-    assert width_p_to_pprime_x(1.0, _f_bk(m_x), M_B_ZERO, M_K_ZERO, m_x) == pytest.approx(b_zero, rel=2e-4)
+        assert width_p_to_pprime_x(1.0, _f_kpi(m_x), M_K_PLUS, M_PI_PLUS, m_x) == pytest.approx(
+            k_plus, rel=2e-4
+        )
+        assert width_p_to_pprime_x(1.0, _f_kpi(m_x), M_K_ZERO, M_PI_ZERO, m_x) == pytest.approx(
+            k_long, rel=2e-4
+        )
+    assert width_p_to_pprime_x(1.0, _f_bk(m_x), M_B_PLUS, M_K_PLUS, m_x) == pytest.approx(
+        b_plus, rel=2e-4
+    )
+    assert width_p_to_pprime_x(1.0, _f_bk(m_x), M_B_ZERO, M_K_ZERO, m_x) == pytest.approx(
+        b_zero, rel=2e-4
+    )
 
 
 def test_width_closes_at_threshold():
     assert width_p_to_pprime_x(1.0, 1.0, M_K_PLUS, M_PI_PLUS, M_K_PLUS - M_PI_PLUS) == 0.0
 
 
-@pytest.mark.parametrize(("m_x", "expected"), [(0.01, 1.3263e-04), (0.1, 1.3263e-03), (2.1, 2.7852e-02)])
+@pytest.mark.parametrize(
+    ("m_x", "expected"), [(0.01, 1.3263e-04), (0.1, 1.3263e-03), (2.1, 2.7852e-02)]
+)
 def test_eq10_x_to_nunu(m_x, expected):
     assert width_x_to_nunu(1.0, m_x) == pytest.approx(expected, rel=1e-4)
     # physics.md §3.1: explicit spinors give 1.326291e-3 at m_X = 0.1
@@ -81,7 +91,9 @@ NARROW_WIDTH_RATIOS = {
 @pytest.mark.parametrize(("process", "m_x"), sorted(NARROW_WIDTH_RATIOS))
 def test_breit_wigner_integral_against_narrow_width(process, m_x):
     prepared = prepare(process, m_X=m_x)
-    for gamma_over_m, expected in zip((1e-1, 1e-2, 1e-3, 1e-4), NARROW_WIDTH_RATIOS[(process, m_x)], strict=True):
+    for gamma_over_m, expected in zip(
+        (1e-1, 1e-2, 1e-3, 1e-4), NARROW_WIDTH_RATIOS[(process, m_x)], strict=True
+    ):
         params = prepared.params.copy()
         width = gamma_over_m * m_x
         params[p_to_pprime.I_WIDTH_X] = width
@@ -99,5 +111,7 @@ def test_rate_narrow_is_eq21():
     gamma = width_p_to_pprime_x(1e-16, _f_bk(2.1), M_B_PLUS, M_K_PLUS, 2.1)
     br_inv = width_x_to_nunu(1e-2, 2.1) / 1e-5
     tau_over_hbar = params[p_to_pprime.I_TO_BR]
-    assert p_to_pprime.rate_narrow(params) == pytest.approx(gamma * br_inv * tau_over_hbar, rel=1e-12)
+    assert p_to_pprime.rate_narrow(params) == pytest.approx(
+        gamma * br_inv * tau_over_hbar, rel=1e-12
+    )
     assert prepared.info["br_invisible"] == pytest.approx(br_inv)

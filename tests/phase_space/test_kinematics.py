@@ -31,15 +31,26 @@ def test_two_body_momentum():
 
 
 @settings(deadline=None, max_examples=300)
-@given(cos_t=angle_cos, u_phi=unit, cos_p=angle_cos, u_pphi=unit,
-       p_abs=st.floats(0.0, 1e4), masses=st.tuples(st.floats(0.01, 10.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0)))
+@given(
+    cos_t=angle_cos,
+    u_phi=unit,
+    cos_p=angle_cos,
+    u_pphi=unit,
+    p_abs=st.floats(0.0, 1e4),
+    masses=st.tuples(st.floats(0.01, 10.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+)
 def test_two_body_decay_conserves_and_is_on_shell(cos_t, u_phi, cos_p, u_pphi, p_abs, masses):
     m_parent, f1, f2 = masses
     m1 = m_parent * f1 * 0.5
     m2 = m_parent * f2 * 0.5
     s = math.sqrt(max(0.0, 1 - cos_p**2))
     phi = 2 * math.pi * u_pphi
-    p_parent = (math.hypot(p_abs, m_parent), p_abs * s * math.cos(phi), p_abs * s * math.sin(phi), p_abs * cos_p)
+    p_parent = (
+        math.hypot(p_abs, m_parent),
+        p_abs * s * math.cos(phi),
+        p_abs * s * math.sin(phi),
+        p_abs * cos_p,
+    )
     p1, p2 = kin.two_body_decay(p_parent, m_parent, m1, m2, cos_t, u_phi)
     e_scale = p_parent[0]
     for a, b, c in zip(p1, p2, p_parent, strict=True):
@@ -84,8 +95,10 @@ def test_helicity_axes_are_orthonormal_and_right_handed(px, py, pz):
 
 
 @settings(deadline=None)
-@given(p=st.tuples(st.floats(-5, 5), st.floats(-5, 5), st.floats(-5, 5)),
-       frame=st.tuples(st.floats(-50, 50), st.floats(-50, 50), st.floats(-50, 50)))
+@given(
+    p=st.tuples(st.floats(-5, 5), st.floats(-5, 5), st.floats(-5, 5)),
+    frame=st.tuples(st.floats(-50, 50), st.floats(-50, 50), st.floats(-50, 50)),
+)
 def test_boosts_are_inverse(p, frame):
     m, mf = 0.3, 1.2
     p4 = (math.sqrt(m * m + sum(c * c for c in p)), *p)

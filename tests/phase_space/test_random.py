@@ -10,8 +10,13 @@ from phase_space.random import STRIDE, splitmix64, stream_key, uniform, uniforms
 
 def test_splitmix64_matches_reference_c_code():
     # Vigna's splitmix64.c seeded with x = 1234567 prints these first five numbers
-    expected = [6457827717110365317, 3203168211198807973, 9817491932198370423,
-                4593380528125082431, 16408922859458223821]
+    expected = [
+        6457827717110365317,
+        3203168211198807973,
+        9817491932198370423,
+        4593380528125082431,
+        16408922859458223821,
+    ]
     got = [int(splitmix64(np.uint64(1234567), np.uint64(i))) for i in range(5)]
     assert got == expected
     # and seeded with x = 0

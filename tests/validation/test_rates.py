@@ -26,7 +26,12 @@ CASES = (
     + [("B+ -> K+ X", m) for m in B_MASSES]
     + [("B0 -> K0 X", m) for m in B_MASSES]
 )
-SLOTS = {"K+ -> pi+ X": (321, 211), "KL -> pi0 X": (130, 111), "B+ -> K+ X": (521, 321), "B0 -> K0 X": (511, 311)}
+SLOTS = {
+    "K+ -> pi+ X": (321, 211),
+    "KL -> pi0 X": (130, 111),
+    "B+ -> K+ X": (521, 321),
+    "B0 -> K0 X": (511, 311),
+}
 
 # physics.md §7, PDG-2024 column
 SM_TABLE = {
@@ -61,8 +66,14 @@ def test_x_mode_rate(process, m_x):
     g_q = complex(2e-12, -1e-12) if process.startswith("K") else complex(1.45e-8, 0.3e-8)
     g_nu = (1e-3, 2e-3, 5e-3)
     key = "g_sd" if process.startswith("K") else "g_bs"
-    raw = card_dict(process, events=200_000, seed=11, m_X=m_x, g_nu=list(g_nu),
-                    **{key: {"re": g_q.real, "im": g_q.imag}})
+    raw = card_dict(
+        process,
+        events=200_000,
+        seed=11,
+        m_X=m_x,
+        g_nu=list(g_nu),
+        **{key: {"re": g_q.real, "im": g_q.imag}},
+    )
     summary = _run(raw)
     rate, error = summary["rate"]["value"], summary["rate"]["error"]
     expected = _eq21(process, m_x, g_q, g_nu)

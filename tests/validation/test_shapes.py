@@ -8,6 +8,8 @@ events a 1 % distortion of a shape fails.
 
 from __future__ import annotations
 
+import itertools
+
 import awkward as ak
 import numpy as np
 import pytest
@@ -65,7 +67,9 @@ def test_sm_q2_spectrum(process):
     def density(x):
         return float(p_to_pprime.dbr_dq2(np.array([x]), params)[0])
 
-    expected = np.array([integrate.quad(density, a, b, epsrel=1e-10)[0] for a, b in zip(edges[:-1], edges[1:])])
+    expected = np.array(
+        [integrate.quad(density, a, b, epsrel=1e-10)[0] for a, b in itertools.pairwise(edges)]
+    )
     assert expected.sum() == pytest.approx(summary["analytic_rate"]["value"], rel=1e-8)
     chi2, p = _chi2_pvalue(observed, variance, expected)
     assert p > P_MIN, (chi2, observed / expected)
@@ -81,18 +85,27 @@ def test_x_line_shape_at_gamma_over_m_1e_2(process, m_x):
     w = ak.to_numpy(events.weight)
     # 30 bins of ±6 Γ around the pole in x = (q² − m²)/(mΓ), plus both tails as one bin each
     x_edges = np.linspace(-6.0, 6.0, 31)
-    edges = np.concatenate([[params[p_to_pprime.I_Q2_MIN]], m_x**2 + m_x * width * x_edges,
-                            [params[p_to_pprime.I_Q2_MAX]]])
+    edges = np.concatenate(
+        [
+            [params[p_to_pprime.I_Q2_MIN]],
+            m_x**2 + m_x * width * x_edges,
+            [params[p_to_pprime.I_Q2_MAX]],
+        ]
+    )
     observed = np.histogram(q2, edges, weights=w)[0]
     variance = np.histogram(q2, edges, weights=w * w)[0]
 
     def density(x):
         return float(p_to_pprime.dbr_dq2(np.array([x]), params)[0])  # Eq. 20 with |D_X|²
 
-    expected = np.array([
-        integrate.quad(density, a, b, epsrel=1e-10, limit=200, points=[m_x**2] if a < m_x**2 < b else None)[0]
-        for a, b in zip(edges[:-1], edges[1:])
-    ])
+    expected = np.array(
+        [
+            integrate.quad(
+                density, a, b, epsrel=1e-10, limit=200, points=[m_x**2] if a < m_x**2 < b else None
+            )[0]
+            for a, b in itertools.pairwise(edges)
+        ]
+    )
     assert expected.sum() == pytest.approx(summary["analytic_rate"]["value"], rel=1e-6)
     chi2, p = _chi2_pvalue(observed, variance, expected)
     assert p > P_MIN, (chi2, observed / expected)
@@ -100,7 +113,9 @@ def test_x_line_shape_at_gamma_over_m_1e_2(process, m_x):
     assert observed[0] + observed[-1] > 0.05 * observed.sum()
 
 
-@pytest.mark.parametrize("process", ["K+ -> pi+ X", "KL -> pi0 X", "B0 -> K0 X", "B+ -> K+ nu nu~ (SM)"])
+@pytest.mark.parametrize(
+    "process", ["K+ -> pi+ X", "KL -> pi0 X", "B0 -> K0 X", "B+ -> K+ nu nu~ (SM)"]
+)
 def test_neutrino_angle_in_x_frame(process):
     events, _ = gen.generate(card_dict(process, events=300_000, seed=7))
     cos_t = _cos_theta_nu(*_nu_pair(events))
@@ -124,8 +139,9 @@ def test_neutrino_angle_in_x_frame(process):
 )
 def test_unweighted_events_are_distributed_like_weighted_ones(process, model, q2_max):
     weighted, _ = gen.generate(card_dict(process, events=300_000, seed=8, **model))
-    unweighted, summary = gen.generate(card_dict(process, events=200_000, seed=9, run={"mode": "unweighted"},
-                                                 **model))
+    unweighted, summary = gen.generate(
+        card_dict(process, events=200_000, seed=9, run={"mode": "unweighted"}, **model)
+    )
     assert summary["unweighting"]["efficiency"] > 0.3
     if "m_X" in model:  # X line shape: bins of ±5Γ around the pole, tails in the outer bins
         m, g = model["m_X"], model["width_X"]
@@ -150,7 +166,9 @@ def test_unweighted_events_are_distributed_like_weighted_ones(process, model, q2
                     e_edges = np.concatenate([[0.0], x[order][cuts], [1.0]])  # outer bins open
                 edges = e_edges
             w = ak.to_numpy(events.weight)
-            samples.append((np.histogram(x, edges, weights=w)[0], np.histogram(x, edges, weights=w * w)[0]))
+            samples.append(
+                (np.histogram(x, edges, weights=w)[0], np.histogram(x, edges, weights=w * w)[0])
+            )
         (h1, v1), (h2, v2) = samples
         # both estimate the same dBR/dx per bin: compare absolute contents
         chi2 = float(np.sum((h1 - h2) ** 2 / (v1 + v2)))
