@@ -106,8 +106,9 @@ def helicity_axes(p):
     """Orthonormal axes (e_x, e_y, e_z) of the helicity frame of momentum ``p``.
 
     e_z is the flight direction p̂; see :func:`axes_from_direction`. A particle at rest
-    (|p| = 0) uses the lab axes. The components are first scaled by the largest one, so
-    neither tiny (subnormal) nor huge momenta lose the orthonormality.
+    (|p| = 0) uses the lab axes. The components are scaled by the largest one (so none is
+    subnormal unless negligible) and norms use hypot (no squares that underflow), so the
+    axes stay orthonormal for any momentum.
     """
     scale = max(abs(p[1]), abs(p[2]), abs(p[3]))
     if scale == 0.0:
@@ -115,8 +116,8 @@ def helicity_axes(p):
     x = p[1] / scale
     y = p[2] / scale
     z = p[3] / scale
-    p_perp = math.sqrt(x * x + y * y)
-    p_abs = math.sqrt(p_perp * p_perp + z * z)
+    p_perp = math.hypot(x, y)
+    p_abs = math.hypot(p_perp, z)
     if p_perp > 0.0:
         cphi = x / p_perp
         sphi = y / p_perp
