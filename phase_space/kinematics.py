@@ -116,14 +116,19 @@ def helicity_axes(p):
     x = p[1] / scale
     y = p[2] / scale
     z = p[3] / scale
-    p_perp = math.hypot(x, y)
-    p_abs = math.hypot(p_perp, z)
-    if p_perp > 0.0:
-        cphi = x / p_perp
-        sphi = y / p_perp
+    # the azimuth from the transverse components scaled on their own: a transverse part
+    # far below |p| (even subnormal) still gives cos²φ + sin²φ = 1
+    t = max(abs(x), abs(y))
+    if t > 0.0:
+        r = math.hypot(x / t, y / t)
+        cphi = (x / t) / r
+        sphi = (y / t) / r
+        p_perp = t * r
     else:
         cphi = 1.0
         sphi = 0.0
+        p_perp = 0.0
+    p_abs = math.hypot(p_perp, z)
     return axes_from_direction(z / p_abs, p_perp / p_abs, cphi, sphi)
 
 
