@@ -329,7 +329,9 @@ def generate(
             _store(p, i, s_nu, p_nu)
             _store(p, i, s_nu + 1, p_nubar)
 
-            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
+            row = 0
+            if conjugate_fraction > 0.0:
+                row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
             for s in range(n_slot):
                 pid[i, s] = pid_template[row, s]
             r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))

@@ -188,8 +188,9 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
     sin_theta = math.sqrt(sin2) if sin2 > 0.0 else 0.0
     p_perp = p_star * sin_theta
     plus_parent = p_parent[0] + p_abs
-    inv_m = 1.0 / m_parent
-    minus_over_m = m_parent / plus_parent
+    inv = 1.0 / (m_parent * plus_parent)  # one division for 1/M and M/(E + |P|)
+    inv_m = plus_parent * inv
+    minus_over_m = m_parent * m_parent * inv
     e_x, e_y, e_z = axes
     px_perp = p_perp * cos_phi
     py_perp = p_perp * sin_phi
