@@ -4,7 +4,7 @@ What is measured (all on the same machine, in one process run, so ratios are mea
 even on a noisy machine):
 
 - generation in memory — counter-based uniforms, VEGAS map, |M|², kinematics — for
-  K⁺→π⁺X and B⁺→K⁺X, into reused batch buffers and with fresh buffers per batch as the
+  K⁺→π⁺X, B⁺→K⁺X and B⁰→K*⁰(K⁺π⁻)X, into reused batch buffers and with fresh buffers per batch as the
   driver allocates them (best of three repetitions);
 - the same chain for K⁺→π⁺X written in plain numpy (vectorised over the batch) as the
   yardstick, checked event by event against the numba kernel before it is timed;
@@ -44,6 +44,10 @@ K_PI_X = {
 }
 B_K_X = {
     "run": {"process": "B+ -> K+ X", "events": 1000, "seed": 1},
+    "model": {"m_X": 2.1, "g_bs": 1.45e-8, "g_nu": [0.0, 0.0, 1.8e-2]},
+}
+B_KSTAR_X = {
+    "run": {"process": "B0 -> K*0(K+ pi-) X", "events": 1000, "seed": 1},
     "model": {"m_X": 2.1, "g_bs": 1.45e-8, "g_nu": [0.0, 0.0, 1.8e-2]},
 }
 
@@ -249,12 +253,16 @@ def run_bench(args: argparse.Namespace) -> int:
         raise RuntimeError(f"numpy yardstick differs from the kernel by {deviation:.2e}")
     k_rate, k_fresh = _time_numba(k_prepared, k_map, args.events, batch)
     b_rate, b_fresh = _time_numba(b_prepared, b_map, args.events, batch)
+    kstar_prepared, kstar_map = _prepare(B_KSTAR_X)
+    kstar_rate, kstar_fresh = _time_numba(kstar_prepared, kstar_map, args.events, batch)
     np_rate = _time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
     results["generation_ev_per_s"] = {
         "K+ -> pi+ X": k_rate,
         "B+ -> K+ X": b_rate,
         "K+ -> pi+ X, fresh buffers per batch": k_fresh,
         "B+ -> K+ X, fresh buffers per batch": b_fresh,
+        "B0 -> K*0(K+ pi-) X": kstar_rate,
+        "B0 -> K*0(K+ pi-) X, fresh buffers per batch": kstar_fresh,
         "K+ -> pi+ X, numpy yardstick": np_rate,
     }
     results["numba_over_numpy"] = k_rate / np_rate
@@ -263,9 +271,10 @@ def run_bench(args: argparse.Namespace) -> int:
         f"generation in memory   K+ -> pi+ X {k_rate:.3e} ev/s   B+ -> K+ X {b_rate:.3e} ev/s",
         flush=True,
     )
+    print(f"                       B0 -> K*0(K+ pi-) X {kstar_rate:.3e} ev/s", flush=True)
     print(
         f"  with fresh buffers   K+ -> pi+ X {k_fresh:.3e} ev/s   B+ -> K+ X {b_fresh:.3e} ev/s"
-        "   (allocation per batch, as the driver)",
+        f"   B0 -> K*0 X {kstar_fresh:.3e} ev/s   (allocation per batch, as the driver)",
         flush=True,
     )
     print(

@@ -228,6 +228,11 @@ class ModelSection:
         shown_default='"auto"',
     )
     narrow_width: bool = spec(_bool, "q² = m_X² exactly (physics.md §4.3)", default=False)
+    narrow_kstar: bool = spec(
+        _bool,
+        "K* on its mass shell; false: constant-width Breit–Wigner normalised with Eq. 22",
+        default=True,
+    )
     x_pid: int = spec(_int(1, 9_999_999), "PDG id written for X", default=32)
 
 

@@ -197,29 +197,43 @@ def _validate(card: RunCard) -> int:
     return EXIT_OK
 
 
+_INFO_LINES = (
+    # key of Prepared.info, label, format, unit / note
+    ("m_X", "m_X", ".6g", "GeV"),
+    ("width_X", "Gamma_X", ".6e", "GeV"),
+    ("width_X_invisible", "Gamma(X->nunu)", ".6e", "GeV (Eq. 10)"),
+    ("br_invisible", "BR(X -> nu nu~)", ".6f", ""),
+    ("ctau_X_mm", "c tau_X", ".6e", "mm"),
+    ("width_parent_to_daughter_X", "Gamma(P -> P' X)", ".6e", "GeV (Eq. 12/13)"),
+    ("br_parent_to_daughter_X", "BR(P -> P' X)", ".6e", ""),
+    ("br_parent_to_kstar_X", "BR(B -> K* X)", ".6e", "(Eq. 14)"),
+    ("f_l", "F_L(m_X^2)", ".5f", "(Eq. 15)"),
+    ("br_kstar_to_kpi", "BR(K* -> K pi mode)", ".6f", "(isospin)"),
+    ("br_narrow_width", "BR x BR(X->nunu)", ".6e", "(narrow width, Eq. 21)"),
+    ("br_eq33_direct", "BR from Eq. 33", ".6e", "(before the Eq. 32 normalisation)"),
+    ("mean_f_l", "<F_L>", ".5f", "(rate-weighted)"),
+    ("tau_parent_s", "parent lifetime", ".6e", "s (PDG 2024)"),
+)
+
+
 def _info(prepared: Prepared) -> int:
-    lines = [
-        f"process           {prepared.process.name}",
-        f"references        {', '.join(prepared.process.references)}",
-    ]
-    unit = prepared.rate_unit
-    lines.append(f"generated rate    {prepared.analytic_rate:.6e} {unit}  (what the MC integrates)")
     info = prepared.info
+    lines = [
+        f"process               {prepared.process.name}",
+        f"references            {', '.join(prepared.process.references)}",
+        f"record                {' '.join(prepared.topology.labels)}",
+        f"generated rate        {prepared.analytic_rate:.6e} {prepared.rate_unit}  (what the MC integrates)",
+    ]
     if "m_X" in info:
-        lines += [
-            f"m_X               {info['m_X']:.6g} GeV",
-            f"Gamma_X           {info['width_X']:.6e} GeV  (invisible {info['width_X_invisible']:.6e} GeV, Eq. 10)",
-            f"Gamma_X / m_X     {info['width_X'] / info['m_X']:.3e}",
-            f"BR(X -> nu nu~)   {info['br_invisible']:.6f}",
-            f"c tau_X           {info['ctau_X_mm']:.6e} mm",
-            f"Gamma(P -> P' X)  {info['width_parent_to_daughter_X']:.6e} GeV  (Eq. 12/13)",
-            f"BR(P -> P' X)     {info['br_parent_to_daughter_X']:.6e}",
-            f"BR x BR(X->nunu)  {info['br_narrow_width']:.6e}  (narrow width, Eq. 21)",
-            "nu flavours       "
+        lines.append(f"Gamma_X / m_X         {info['width_X'] / info['m_X']:.3e}")
+        lines.append(
+            "nu flavours           "
             + ", ".join(f"{f:.3f}" for f in info["flavour_fractions"])
-            + " (e, mu, tau)",
-        ]
-    lines.append(f"parent lifetime   {info['tau_parent_s']:.6e} s  (PDG 2024)")
+            + " (e, mu, tau)"
+        )
+    for key, label, fmt, unit in _INFO_LINES:
+        if key in info:
+            lines.append(f"{label:<21} {info[key]:{fmt}} {unit}".rstrip())
     print("\n".join(lines))
     return EXIT_OK
 

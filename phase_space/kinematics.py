@@ -64,6 +64,70 @@ def mass(p):
 
 
 @kernel
+def levi_civita(a, b, c, d):
+    """ε^{μνρσ} a_μ b_ν c_ρ d_σ with ε^{0123} = −1 (physics.md §1).
+
+    Equals ε_{μνρσ} a^μ b^ν c^ρ d^σ = det[a; b; c; d] of the contravariant components
+    (ε_{0123} = +1).
+    """
+    return (
+        a[0]
+        * (
+            b[1] * (c[2] * d[3] - c[3] * d[2])
+            - b[2] * (c[1] * d[3] - c[3] * d[1])
+            + b[3] * (c[1] * d[2] - c[2] * d[1])
+        )
+        - a[1]
+        * (
+            b[0] * (c[2] * d[3] - c[3] * d[2])
+            - b[2] * (c[0] * d[3] - c[3] * d[0])
+            + b[3] * (c[0] * d[2] - c[2] * d[0])
+        )
+        + a[2]
+        * (
+            b[0] * (c[1] * d[3] - c[3] * d[1])
+            - b[1] * (c[0] * d[3] - c[3] * d[0])
+            + b[3] * (c[0] * d[1] - c[1] * d[0])
+        )
+        - a[3]
+        * (
+            b[0] * (c[1] * d[2] - c[2] * d[1])
+            - b[1] * (c[0] * d[2] - c[2] * d[0])
+            + b[2] * (c[0] * d[1] - c[1] * d[0])
+        )
+    )
+
+
+@kernel
+def levi_civita_vector(b, c, d):
+    """The 4-vector X^μ = ε^{μνρσ} b_ν c_ρ d_σ (ε^{0123} = −1), so that a·X = ε(a, b, c, d).
+
+    From the cofactors C_μ of the first row of det[·; b; c; d]: X^0 = C_0, X^i = −C_i.
+    """
+    c0 = (
+        b[1] * (c[2] * d[3] - c[3] * d[2])
+        - b[2] * (c[1] * d[3] - c[3] * d[1])
+        + b[3] * (c[1] * d[2] - c[2] * d[1])
+    )
+    c1 = -(
+        b[0] * (c[2] * d[3] - c[3] * d[2])
+        - b[2] * (c[0] * d[3] - c[3] * d[0])
+        + b[3] * (c[0] * d[2] - c[2] * d[0])
+    )
+    c2 = (
+        b[0] * (c[1] * d[3] - c[3] * d[1])
+        - b[1] * (c[0] * d[3] - c[3] * d[0])
+        + b[3] * (c[0] * d[1] - c[1] * d[0])
+    )
+    c3 = -(
+        b[0] * (c[1] * d[2] - c[2] * d[1])
+        - b[1] * (c[0] * d[2] - c[2] * d[0])
+        + b[2] * (c[0] * d[1] - c[1] * d[0])
+    )
+    return (c0, -c1, -c2, -c3)
+
+
+@kernel
 def add(a, b):
     """a + b for 4-tuples."""
     return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])

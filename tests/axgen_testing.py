@@ -40,11 +40,19 @@ SM_PROCESSES = (
     "B+ -> K+ nu nu~ (SM)",
     "B0 -> K0 nu nu~ (SM)",
 )
+KSTAR_X_PROCESSES = ("B0 -> K*0(K+ pi-) X", "B+ -> K*+(K0S pi+) X", "B+ -> K*+(K+ pi0) X")
+KSTAR_SM_PROCESSES = (
+    "B0 -> K*0(K+ pi-) nu nu~ (SM)",
+    "B+ -> K*+(K0S pi+) nu nu~ (SM)",
+    "B+ -> K*+(K+ pi0) nu nu~ (SM)",
+)
+ALL_PROCESSES = X_PROCESSES + SM_PROCESSES + KSTAR_X_PROCESSES + KSTAR_SM_PROCESSES
 COUPLING_KEY = {
     "K+ -> pi+ X": "g_sd",
     "KL -> pi0 X": "g_sd",
     "B+ -> K+ X": "g_bs",
     "B0 -> K0 X": "g_bs",
+    **dict.fromkeys(KSTAR_X_PROCESSES, "g_bs"),
 }
 
 
@@ -61,7 +69,7 @@ def card_dict(
     raw: dict[str, Any] = {
         "run": {"process": process, "events": events, "seed": seed, **(run or {})}
     }
-    if process in X_PROCESSES:
+    if process in COUPLING_KEY:
         default_m = 0.1 if process.startswith("K") else 2.1
         key = COUPLING_KEY[process]
         coupling = {"re": 1e-12, "im": -1e-12} if process.startswith("KL") else 1e-12
@@ -76,6 +84,41 @@ def card_dict(
 def prepare(process: str, **model: Any) -> Prepared:
     """Pass-1 and pass-2 validation of :func:`card_dict`; the prepared process."""
     return validate(cards.parse(card_dict(process, **model), "<test>"))
+
+
+def momenta(events) -> np.ndarray:
+    """(n, k, 4) array of (E, px, py, pz) from an axgen awkward event array."""
+    import awkward as ak
+
+    return np.stack([ak.to_numpy(events.particles[c]) for c in ("E", "px", "py", "pz")], axis=-1)
+
+
+def boost_to_rest(p: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """p[..., 4] in the rest frame of frame[..., 4] (plain numpy, independent of the code)."""
+    beta = frame[..., 1:] / frame[..., :1]
+    b2 = np.sum(beta**2, axis=-1)
+    gamma = 1.0 / np.sqrt(1.0 - b2)
+    bp = np.sum(beta * p[..., 1:], axis=-1)
+    coef = np.where(b2 > 0, (gamma - 1.0) * bp / np.where(b2 > 0, b2, 1.0), 0.0) - gamma * p[..., 0]
+    return np.concatenate(
+        [(gamma * (p[..., 0] - bp))[..., None], p[..., 1:] + coef[..., None] * beta], axis=-1
+    )
+
+
+def helicity_cos(p_daughter: np.ndarray, p_mother: np.ndarray) -> np.ndarray:
+    """cosθ of a daughter in its mother's rest frame w.r.t. the mother's flight direction."""
+    rest = boost_to_rest(p_daughter, p_mother)[..., 1:]
+    direction = p_mother[..., 1:]
+    return np.sum(rest * direction, axis=-1) / (
+        np.linalg.norm(rest, axis=-1) * np.linalg.norm(direction, axis=-1)
+    )
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and its error (events independent, weights fluctuating)."""
+    mean = float(np.sum(w * x) / np.sum(w))
+    error = float(np.sqrt(np.sum(w**2 * (x - mean) ** 2)) / np.sum(w))
+    return mean, error
 
 
 def relative_offshell(p: np.ndarray, m: np.ndarray) -> np.ndarray:

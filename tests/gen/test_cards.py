@@ -26,7 +26,15 @@ def test_there_are_cards_for_every_issue_2_process():
         "KL -> pi0 nu nu~ (SM)",
         "B+ -> K+ nu nu~ (SM)",
         "B0 -> K0 nu nu~ (SM)",
+        "B0 -> K*0(K+ pi-) X",
+        "B+ -> K*+(K0S pi+) X",
+        "B+ -> K*+(K+ pi0) X",
+        "B0 -> K*0(K+ pi-) nu nu~ (SM)",
+        "B+ -> K*+(K0S pi+) nu nu~ (SM)",
+        "B+ -> K*+(K+ pi0) nu nu~ (SM)",
     } <= processes
+    excess = cards.load(CARDS / "b0_kstar0_x.toml").model
+    assert (excess.m_X, abs(excess.g_bs)) == (2.1, 1.45e-8)
 
 
 @pytest.mark.parametrize("card", ALL_CARDS, ids=lambda p: p.stem)

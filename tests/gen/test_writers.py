@@ -26,7 +26,16 @@ def _run(tmp_path, process, events=200, **model):
     return events, summary
 
 
-@pytest.mark.parametrize("process", ["K+ -> pi+ X", "KL -> pi0 X", "B0 -> K0 nu nu~ (SM)"])
+@pytest.mark.parametrize(
+    "process",
+    [
+        "K+ -> pi+ X",
+        "KL -> pi0 X",
+        "B0 -> K0 nu nu~ (SM)",
+        "B0 -> K*0(K+ pi-) X",
+        "B+ -> K*+(K+ pi0) X",
+    ],
+)
 @pytest.mark.parametrize("name", ["events.hepmc", "events.hepmc.gz"])
 def test_hepmc3_round_trip(tmp_path, process, name):
     events, summary = _run(tmp_path, process)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -117,3 +118,32 @@ def test_azimuth_cos_sin():
         assert c == pytest.approx(math.cos(2 * math.pi * u), abs=1e-15)
         assert s == pytest.approx(math.sin(2 * math.pi * u), abs=1e-7)
         assert c * c + s * s == pytest.approx(1.0, abs=1e-15)
+
+
+def _epsilon_upper():
+    """ε^{μνρσ} with ε^{0123} = −1, built from permutation signs."""
+    eps = np.zeros((4, 4, 4, 4))
+    for perm in itertools.permutations(range(4)):
+        sign = np.linalg.det(np.eye(4)[list(perm)])
+        eps[perm] = -sign
+    return eps
+
+
+def test_levi_civita_against_the_explicit_tensor():
+    eps = _epsilon_upper()
+    metric = np.diag([1.0, -1.0, -1.0, -1.0])
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a, b, c, d = rng.normal(size=(4, 4))
+        lower = [metric @ v for v in (a, b, c, d)]
+        expected = np.einsum("ijkl,i,j,k,l", eps, *lower)
+        assert kin.levi_civita(tuple(a), tuple(b), tuple(c), tuple(d)) == pytest.approx(
+            expected, abs=1e-12
+        )
+        x = np.einsum("ijkl,j,k,l->i", eps, *lower[1:])
+        np.testing.assert_allclose(
+            kin.levi_civita_vector(tuple(b), tuple(c), tuple(d)), x, atol=1e-12
+        )
+    # ε^{0123} = −1 means ε^{μνρσ} e0_μ e1_ν e2_ρ e3_σ = −1 · (1)(−1)(−1)(−1) = +1
+    e = np.eye(4)
+    assert kin.levi_civita(*(tuple(v) for v in e)) == 1.0
