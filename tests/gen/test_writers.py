@@ -83,8 +83,17 @@ def test_hepmc3_round_trip(tmp_path, process, name):
     assert xs.xsec_err() == pytest.approx(summary["rate"]["error"], rel=1e-8)
 
 
-def test_parquet_round_trip(tmp_path):
-    events, summary = _run(tmp_path, "B+ -> K+ X", m_X=2.1)
+@pytest.mark.parametrize(
+    ("process", "slot", "mass"),
+    [
+        ("B+ -> K+ X", 1, 0.493677),
+        ("B0 -> K*0(K+ pi-) X", 1, 0.89555),
+        ("B0 -> K*0(K+ pi-) X", 5, 0.493677),
+    ],
+)
+def test_parquet_round_trip(tmp_path, process, slot, mass):
+    """5- and 7-particle records read back; vector masses of a fixed slot and of X are right."""
+    events, summary = _run(tmp_path, process, m_X=2.1)
     read = ak.from_parquet(tmp_path / "events.parquet")
     assert ak.array_equal(read, events)
     assert read.fields == ["event", "weight", "particles", "observables", "selected"]
@@ -103,13 +112,14 @@ def test_parquet_round_trip(tmp_path):
     ]
     vector.register_awkward()
     masses = read.particles.mass
-    pid = read.particles.pid
-    # K+ (slot 1) on its PDG mass; X (slot 2) at √q²
-    np.testing.assert_allclose(ak.to_numpy(masses[:, 1]), 0.493677, rtol=1e-9)
+    np.testing.assert_allclose(ak.to_numpy(masses[:, slot]), mass, rtol=1e-9)
+    x = ak.to_list(read.particles.pid[0]).index(32)
     np.testing.assert_allclose(
-        ak.to_numpy(masses[:, 2]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9
+        ak.to_numpy(masses[:, x]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9
     )
-    assert set(np.unique(ak.to_numpy(np.abs(pid[:, 0])))) == {521}
+    assert set(np.unique(ak.to_numpy(np.abs(read.particles.pid[:, 0])))) == {
+        abs(ak.to_list(read.particles.pid[0])[0])
+    }
     # the summary is in the footer
     stored = read_summary(tmp_path / "events.parquet")
     assert stored["rate"] == summary["rate"]
