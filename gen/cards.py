@@ -194,7 +194,14 @@ class RunSection:
     )
     n_parents: float | None = spec(
         _float(0.0),
-        "number of parent decays, for expected event counts",
+        "number of parent decays (decays, e.g. N_Z or N_K), for expected event counts",
+        default=None,
+        shown_default="none",
+    )
+    luminosity: float | None = spec(
+        _float(0.0),
+        "integrated luminosity (scattering processes), for expected event counts",
+        unit="pb⁻¹",
         default=None,
         shown_default="none",
     )
@@ -257,7 +264,23 @@ class SamplerSection:
 class ProductionSection:
     """[production]: where the parent is made."""
 
-    setup: str = spec(_choice("rest"), '"rest": parent at rest at the origin', default="rest")
+    setup: str = spec(
+        _string,
+        '"rest" (parent at rest at the origin) or "ee" (colliding e⁺e⁻ beams along z)',
+        default="rest",
+    )
+    sqrt_s: float | None = spec(
+        _float(0.0),
+        'setup "ee": c.m. energy of the nominal beams',
+        unit="GeV",
+        default=None,
+        shown_default="m_Z",
+    )
+    beam_energy_spread: float = spec(
+        _float(0.0, 0.05, lo_open=False),
+        'setup "ee": relative Gaussian spread σ_E/E of each beam energy',
+        default=0.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -265,7 +288,7 @@ class AcceptanceSection:
     """[acceptance]: detector-acceptance mimic and cut overrides."""
 
     experiment: str = spec(
-        _choice("none"), 'acceptance model; "none" keeps every event', default="none"
+        _string, 'acceptance model: "none" (keeps every event), "lep", "fccee"', default="none"
     )
     cuts: dict[str, float] = spec(
         _cuts, "overrides of the experiment's cut values, by name", default={}, shown_default="{}"

@@ -11,6 +11,7 @@ the batch size, not by the number of events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -97,24 +98,35 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             problems.extend(err.problems)
     if card.production.setup not in production.SETUPS:
         problems.append(
-            f"production.setup: expected one of {production.SETUPS}, got {card.production.setup!r}"
+            f"production.setup: expected one of {', '.join(production.SETUPS)}, got {card.production.setup!r}"
         )
-    model = acceptance_models.ACCEPTANCE.get(card.acceptance.experiment)
-    if model is None:
+    elif process is not None and card.production.setup not in process.setups:
         problems.append(
-            f"acceptance.experiment: expected one of {sorted(acceptance_models.ACCEPTANCE)}, "
-            f"got {card.acceptance.experiment!r}"
+            f"production.setup: expected {' or '.join(repr(s) for s in process.setups)} for "
+            f"{process.name!r}, got {card.production.setup!r}"
         )
-    else:
-        known = model().cut_names
-        for cut, value in card.acceptance.cuts.items():
-            if cut not in known:
+    if card.production.setup != "ee":
+        for key in ("sqrt_s", "beam_energy_spread"):
+            if key in card.raw.get("production", {}):
                 problems.append(
-                    f"acceptance.cuts.{cut}: unknown cut for experiment {card.acceptance.experiment!r}"
-                    + (f"; expected one of {', '.join(known)}" if known else " (it has no cuts)")
+                    f"production.{key}: only used by setup 'ee', got setup {card.production.setup!r}"
                 )
-            elif not isinstance(value, (int, float)) or isinstance(value, bool):
-                problems.append(f"acceptance.cuts.{cut}: expected a number, got {value!r}")
+    problems.extend(
+        acceptance_models.problems(
+            card.acceptance.experiment,
+            card.acceptance.cuts,
+            process.signature if process is not None else "meson",
+            card.run.process,
+        )
+    )
+    if process is not None:
+        scattering = prepared is not None and prepared.rate_unit == "pb"
+        if scattering and card.run.n_parents is not None:
+            problems.append(
+                f"run.n_parents: {process.name!r} is a cross section; give run.luminosity (pb⁻¹)"
+            )
+        if not scattering and prepared is not None and card.run.luminosity is not None:
+            problems.append(f"run.luminosity: {process.name!r} is a decay; give run.n_parents")
     seen: dict[str, int] = {}
     for i, out in enumerate(card.output):
         if out.format not in WRITERS:
@@ -177,7 +189,8 @@ class RunResult:
 class _Sums:
     """Running sums of weights (rate) and selected weights (acceptances)."""
 
-    def __init__(self, regions: tuple[str, ...]) -> None:
+    def __init__(self, regions: tuple[str, ...], efficiency: dict[str, float]) -> None:
+        self.efficiency = efficiency
         self.n = 0
         self.w = 0.0
         self.w2 = 0.0
@@ -196,7 +209,8 @@ class _Sums:
             self.selected_n[region] += int(mask.sum())
 
     def acceptance(self) -> dict[str, dict[str, float]]:
-        """Σw(selected)/Σw per region, with the weighted binomial error."""
+        """ε × Σw(selected)/Σw per region, with the weighted binomial error (ε: the region's
+        efficiency factor, exact)."""
         out = {}
         for region in self.selected_w:
             a = self.selected_w[region] / self.w if self.w > 0 else 0.0
@@ -210,12 +224,18 @@ class _Sums:
                 if self.w > 0
                 else 0.0
             )
+            eff = self.efficiency.get(region, 1.0)
             out[region] = {
-                "value": a,
-                "error": math.sqrt(max(var, 0.0)),
+                "value": eff * a,
+                "error": eff * math.sqrt(max(var, 0.0)),
                 "events": self.selected_n[region],
+                "efficiency_factor": eff,
             }
         return out
+
+    def selected_rate(self, region: str) -> float:
+        """ε × Σw(selected): BR (or σ) × acceptance."""
+        return self.efficiency.get(region, 1.0) * self.selected_w[region]
 
 
 class _WriterThread:
@@ -345,6 +365,7 @@ def run(
     process = prepared.process
     seed = card.run.seed
     acceptance = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
+    acceptance_context = dict(prepared.info)
 
     t0 = time.perf_counter()
     frozen, warmup = adapt_map(
@@ -404,7 +425,7 @@ def run(
         writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
     writer_thread = _WriterThread(writers) if writers else None
 
-    sums = _Sums(acceptance.regions)
+    sums = _Sums(acceptance.regions, acceptance.efficiency)
     running_f = 0.0
     running_f2 = 0.0
     collected: list[ak.Array] = []
@@ -436,7 +457,7 @@ def run(
             v = production.produce(
                 card.production.setup, seed, first, p, topology.mothers, topology.ctau_mm
             )
-            observables, selected = acceptance.apply(q2)
+            observables, selected = acceptance.apply(p, pid, q2, acceptance_context, seed, first)
             batch = EventBatch(
                 first_event=first,
                 p=p,
@@ -449,6 +470,7 @@ def run(
                 event_number=np.arange(first, first + n, dtype=np.int64),
                 observables=observables,
                 selected=selected,
+                mothers2=topology.mothers2,
             )
             if keep is not None:
                 batch = batch.take(keep)
@@ -479,6 +501,7 @@ def run(
             rate_error = math.sqrt(max(running_f2 / total - rate_value**2, 0.0) / max(total - 1, 1))
         summary = _summary(
             card,
+            acceptance.cuts,
             prepared,
             warmup,
             frozen,
@@ -562,6 +585,7 @@ def _plan_unweighting(
 
 def _summary(
     card: RunCard,
+    acceptance_cuts: Any,
     prepared: Prepared,
     warmup: WarmupResult,
     frozen: FrozenMap,
@@ -605,10 +629,18 @@ def _summary(
     }
     if unweighting is not None:
         summary["unweighting"] = unweighting
-    if card.run.n_parents is not None:
+    scale = card.run.n_parents if card.run.n_parents is not None else card.run.luminosity
+    if scale is not None:
+        # N_parents × Σw·ε (BR × acceptance), or L [pb⁻¹] × Σw·ε (σ [pb] × acceptance)
         summary["expected_events"] = {
-            region: card.run.n_parents * sums.selected_w[region] for region in sums.selected_w
+            region: scale * sums.selected_rate(region) for region in sums.selected_w
         }
+    summary["acceptance_model"] = {
+        "experiment": card.acceptance.experiment,
+        "cuts": dataclasses.asdict(acceptance_cuts)
+        if dataclasses.is_dataclass(acceptance_cuts)
+        else {},
+    }
     return summary
 
 

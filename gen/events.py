@@ -39,6 +39,7 @@ class EventBatch:
     event_number: np.ndarray  # int64 (n,)
     observables: dict[str, np.ndarray]
     selected: dict[str, np.ndarray]
+    mothers2: np.ndarray | None = None  # int32 (k,), second mothers (−1: none)
 
     @property
     def n_events(self) -> int:
@@ -62,6 +63,7 @@ class EventBatch:
             event_number=self.event_number[mask],
             observables={k: a[mask] for k, a in self.observables.items()},
             selected={k: a[mask] for k, a in self.selected.items()},
+            mothers2=self.mothers2,
         )
 
     def generated_masses(self) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from phase_space._jit import batch_kernel, prange
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 
-SETUPS = ("rest",)
+SETUPS = ("rest", "ee")
 
 
 @batch_kernel
@@ -99,9 +99,11 @@ def produce(
 ) -> np.ndarray:
     """Apply production ``setup`` to a batch: returns the vertex array ``v[4, n, k]`` (mm).
 
-    ``rest``: parent at rest at the origin, produced at t = 0; ``p`` is left unchanged.
+    ``rest``: parent at rest at the origin, produced at t = 0. ``ee``: the beams collide at
+    the origin at t = 0 (the kernel has already put the momenta in the lab, boosted along z
+    by the beam energies). ``p`` is left unchanged.
     """
-    if setup != "rest":
+    if setup not in SETUPS:
         raise ValueError(f"unknown production setup {setup!r}; expected one of {SETUPS}")
     v = np.empty_like(p)
     v[:, :, 0] = 0.0

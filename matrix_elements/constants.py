@@ -26,6 +26,9 @@ G_FERMI = 1.1663788e-5
 ALPHA_EM_MZ = 1.0 / 127.951
 """α(M_Z), MS-bar (physics.md §7: 1/127.951 = 0.00781549)."""
 
+SIN2_THETA_EFF = 0.23153
+"""sin²θ_eff^lept, for the Z–e couplings of e⁺e⁻ → Z* → γX (physics.md §4.5, §9)."""
+
 SIN2_THETA_W_MSBAR = 0.23121
 """s_W² (MS-bar), used in C_L^SM = −X_t/s_W² (physics.md §7)."""
 

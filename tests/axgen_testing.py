@@ -46,13 +46,17 @@ KSTAR_SM_PROCESSES = (
     "B+ -> K*+(K0S pi+) nu nu~ (SM)",
     "B+ -> K*+(K+ pi0) nu nu~ (SM)",
 )
-ALL_PROCESSES = X_PROCESSES + SM_PROCESSES + KSTAR_X_PROCESSES + KSTAR_SM_PROCESSES
+MONOPHOTON_PROCESSES = ("Z -> gamma X", "e+ e- -> gamma X")
+ALL_PROCESSES = (
+    X_PROCESSES + SM_PROCESSES + KSTAR_X_PROCESSES + KSTAR_SM_PROCESSES + MONOPHOTON_PROCESSES
+)
 COUPLING_KEY = {
     "K+ -> pi+ X": "g_sd",
     "KL -> pi0 X": "g_sd",
     "B+ -> K+ X": "g_bs",
     "B0 -> K0 X": "g_bs",
     **dict.fromkeys(KSTAR_X_PROCESSES, "g_bs"),
+    **dict.fromkeys(MONOPHOTON_PROCESSES, "C_Zgamma"),
 }
 
 
@@ -73,7 +77,11 @@ def card_dict(
         default_m = 0.1 if process.startswith("K") else 2.1
         key = COUPLING_KEY[process]
         coupling = {"re": 1e-12, "im": -1e-12} if process.startswith("KL") else 1e-12
+        if key == "C_Zgamma":
+            coupling = 1e-6
         raw["model"] = {"m_X": default_m, key: coupling, **model}
+        if process.startswith("e+ e-"):
+            raw["production"] = {"setup": "ee"}
     elif model:
         raw["model"] = model
     if sampler:

@@ -1,37 +1,119 @@
 """Detector-acceptance mimics, one module per experiment (design.md §7).
 
-An acceptance model turns a batch of generated events into observables (record of float64
-columns) and pass flags per signal region (record of bool columns). ``none`` keeps every
-event and records the generator-level q².
+An acceptance model turns a batch of generated events into observables (float64 columns)
+and pass flags per signal region (bool columns); each region may carry a published
+efficiency factor that multiplies its selected weights. Cut values live in a frozen
+dataclass per experiment, each with its source in experiments.md, and a card may override
+any of them by name (``[acceptance.cuts]``); unknown names are card errors.
+
+``none`` keeps every event and records the generator-level q².
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 
 @dataclass(frozen=True)
+class NoCuts:
+    """The ``none`` model has no cuts."""
+
+
+@dataclass(frozen=True)
 class NoAcceptance:
-    """Every event is selected in the single region ``all``; no cuts to override."""
+    """Every event is selected in the single region ``all``."""
 
+    cuts: NoCuts = field(default_factory=NoCuts)
+    name: str = "none"
     regions: tuple[str, ...] = ("all",)
-    cut_names: tuple[str, ...] = ()
+    signatures: tuple[str, ...] = ("meson", "monophoton")
 
-    def apply(self, q2: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    @property
+    def efficiency(self) -> dict[str, float]:
+        return {"all": 1.0}
+
+    def apply(
+        self,
+        p: np.ndarray,  # noqa: ARG002
+        pid: np.ndarray,  # noqa: ARG002
+        q2: np.ndarray,
+        context: dict[str, Any],  # noqa: ARG002
+        seed: int,  # noqa: ARG002
+        first_event: int,  # noqa: ARG002
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Observables ``{"q2": q²}`` (GeV², generator level) and ``{"all": True}``."""
         return {"q2": q2}, {"all": np.ones(q2.shape[0], dtype=bool)}
 
 
-ACCEPTANCE: Mapping[str, type[NoAcceptance]] = {"none": NoAcceptance}
+# name → "module:class"; imported on first use
+ACCEPTANCE: dict[str, str | type] = {
+    "none": NoAcceptance,
+    "lep": "gen.acceptance.lep:LEPAcceptance",
+    "fccee": "gen.acceptance.fccee:FCCeeAcceptance",
+}
 
 
-def get(experiment: str, cuts: Mapping[str, float]) -> NoAcceptance:
-    """The acceptance model named ``experiment`` with cut overrides ``cuts`` applied."""
-    model = ACCEPTANCE[experiment]()
-    unknown = set(cuts) - set(model.cut_names)
-    if unknown:
-        raise ValueError(f"unknown cuts for {experiment!r}: {sorted(unknown)}")
-    return model
+def model_class(name: str) -> type:
+    entry = ACCEPTANCE[name]
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attr)
+        ACCEPTANCE[name] = entry
+    return entry
+
+
+def problems(name: str, cuts: Mapping[str, Any], signature: str, process: str) -> list[str]:
+    """Pass-2 problems of ``[acceptance]`` (dotted keys, no file prefix)."""
+    if name not in ACCEPTANCE:
+        close = difflib.get_close_matches(name, list(ACCEPTANCE), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return [
+            f"acceptance.experiment: expected one of {', '.join(ACCEPTANCE)}{hint}, got {name!r}"
+        ]
+    cls = model_class(name)
+    found = []
+    if signature not in cls.signatures:
+        found.append(
+            f"acceptance.experiment: {name!r} applies to {', '.join(cls.signatures)} processes, "
+            f"not to {process!r}"
+        )
+    cut_fields = {
+        f.name: f for f in dataclasses.fields(cls.__dataclass_fields__["cuts"].default_factory())
+    }
+    for cut, value in cuts.items():
+        if cut not in cut_fields:
+            known = ", ".join(cut_fields) or "none"
+            close = difflib.get_close_matches(cut, list(cut_fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {known}"
+            found.append(f"acceptance.cuts.{cut}: unknown cut for {name!r}{hint}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            found.append(f"acceptance.cuts.{cut}: expected a number, got {value!r}")
+        else:
+            check = cut_fields[cut].metadata.get("check")
+            if check is not None and not check(float(value)):
+                found.append(
+                    f"acceptance.cuts.{cut}: expected {cut_fields[cut].metadata['expected']}, got {value!r}"
+                )
+    return found
+
+
+def get(name: str, cuts: Mapping[str, float]) -> Any:
+    """The acceptance model ``name`` with its cut values overridden by ``cuts``."""
+    cls = model_class(name)
+    defaults = cls.__dataclass_fields__["cuts"].default_factory()
+    return cls(cuts=dataclasses.replace(defaults, **{k: float(v) for k, v in cuts.items()}))
+
+
+def cut(default: float, source: str, unit: str = "", expected: str = "", check: Any = None) -> Any:
+    """A cut value with its source (experiments.md section and tag) for the dataclasses."""
+    return field(
+        default=default,
+        metadata={"source": source, "unit": unit, "expected": expected, "check": check},
+    )

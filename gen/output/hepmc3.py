@@ -40,12 +40,15 @@ def _template_event(batch: EventBatch) -> tuple[pyhepmc.GenEvent, list[int]]:
         event.add_particle(particle)
         particles.append(particle)
     vertex_first_daughter = []
+    mothers2 = batch.mothers2 if batch.mothers2 is not None else np.full(batch.n_slots, -1)
     for s in range(batch.n_slots):
         daughters = [d for d in range(batch.n_slots) if batch.mothers[d] == s]
         if not daughters:
             continue
         vertex = pyhepmc.GenVertex((0.0, 0.0, 0.0, 0.0))
         vertex.add_particle_in(particles[s])
+        for other in sorted({int(mothers2[d]) for d in daughters if mothers2[d] >= 0}):
+            vertex.add_particle_in(particles[other])  # the second beam of a collision
         for d in daughters:
             vertex.add_particle_out(particles[d])
         event.add_vertex(vertex)

@@ -22,6 +22,7 @@ from matrix_elements.couplings import Couplings
 
 STATUS_FINAL = 1
 STATUS_DECAYED = 2
+STATUS_BEAM = 4
 
 PID_GAMMA = 22
 PID_PI0 = 111
@@ -36,7 +37,8 @@ class Topology:
 
     ``pids[0]`` is the process as named, ``pids[1]`` its charge conjugate; neutrino
     flavours and K_S/K_L are set per event by the kernel. ``mothers[i]`` is the slot of the
-    mother (−1 for the parent); ``masses[i]`` the generated mass in GeV (NaN: read it from
+    mother (−1 for the parent or a beam), ``mothers2[i]`` a second mother (the e⁺ beam of an
+    e⁺e⁻ collision, −1 otherwise); ``masses[i]`` the generated mass in GeV (NaN: read it from
     the momentum, as for the off-shell X); ``ctau_mm[i]`` the proper decay length of a
     status-2 slot (0 for an instantaneous 1 → 1 step such as K⁰ → K_S).
     """
@@ -47,6 +49,7 @@ class Topology:
     mothers: np.ndarray  # int32 (k,)
     masses: np.ndarray  # float64 (k,)
     ctau_mm: np.ndarray  # float64 (k,)
+    mothers2: np.ndarray  # int32 (k,): a second mother (the other beam), −1 for none
 
     @property
     def n_slots(self) -> int:
@@ -80,6 +83,8 @@ class Process:
     description: str
     is_sm: bool = False
     sm_model_keys: tuple[str, ...] = ()  # [model] keys an SM process still reads
+    signature: str = "meson"  # "meson" or "monophoton": which acceptance models apply
+    setups: tuple[str, ...] = ("rest",)  # production setups the process can use
 
 
 REGISTRY: dict[str, Process] = {}
@@ -115,9 +120,12 @@ def record_of(process: Process) -> tuple[tuple[str, ...], tuple[int, ...], str]:
     """(slot labels, PDG ids, VEGAS dimensions) of a process at a default model point."""
     from gen.cards import parse
 
-    raw: dict[str, Any] = {"run": {"process": process.name, "events": 1}}
+    raw: dict[str, Any] = {
+        "run": {"process": process.name, "events": 1},
+        "production": {"setup": process.setups[0]},
+    }
     if not process.is_sm:
-        raw["model"] = {"m_X": 0.1, "g_sd": {"re": 1.0, "im": 1.0}, "g_bs": 1.0}
+        raw["model"] = {"m_X": 0.1, "g_sd": {"re": 1.0, "im": 1.0}, "g_bs": 1.0, "C_Zgamma": 1.0}
     prepared = process.prepare(parse(raw, "<list>"))
     dims = (
         str(prepared.n_dim)
@@ -154,6 +162,7 @@ class Slot:
     mother: int
     mass: float
     ctau_mm: float = 0.0
+    mother2: int = -1
 
 
 def make_topology(slots: list[Slot], x_pid: int) -> Topology:
@@ -166,6 +175,7 @@ def make_topology(slots: list[Slot], x_pid: int) -> Topology:
         mothers=np.array([s.mother for s in slots], dtype=np.int32),
         masses=np.array([s.mass for s in slots]),
         ctau_mm=np.array([s.ctau_mm for s in slots]),
+        mothers2=np.array([s.mother2 for s in slots], dtype=np.int32),
     )
 
 
@@ -222,6 +232,8 @@ def check_x_model(
         )
     if coupling == "g_bs" and abs(m.g_bs) == 0.0:
         problems.append(f"model.g_bs: expected a nonzero coupling for {name!r}, got 0")
+    if coupling == "C_Zgamma" and m.C_Zgamma == 0.0:
+        problems.append(f"model.C_Zgamma: expected a nonzero coupling for {name!r} (Eq. 2), got 0")
     couplings = couplings_of(card)
     if couplings.g_nu_squared_sum == 0.0:
         problems.append(
@@ -267,3 +279,4 @@ REF_MODEL = ("arXiv:2603.04394",)
 # the explicit registration list (EvtGen's EvtModelReg): one module per process family
 from gen.processes import p_to_pprime as _p_to_pprime  # noqa: E402,F401, I001
 from gen.processes import b_to_kstar as _b_to_kstar  # noqa: E402,F401
+from gen.processes import z_to_gamma as _z_to_gamma  # noqa: E402,F401

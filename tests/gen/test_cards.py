@@ -32,6 +32,8 @@ def test_there_are_cards_for_every_issue_2_process():
         "B0 -> K*0(K+ pi-) nu nu~ (SM)",
         "B+ -> K*+(K0S pi+) nu nu~ (SM)",
         "B+ -> K*+(K+ pi0) nu nu~ (SM)",
+        "Z -> gamma X",
+        "e+ e- -> gamma X",
     } <= processes
     excess = cards.load(CARDS / "b0_kstar0_x.toml").model
     assert (excess.m_X, abs(excess.g_bs)) == (2.1, 1.45e-8)

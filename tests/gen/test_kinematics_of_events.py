@@ -16,17 +16,23 @@ from phase_space.random import stream_key
 from phase_space.vegas_map import FrozenMap
 
 
-def _check_record(pid, status, mother, p, gen_mass):
-    """Conservation at each decay vertex and the mass shell, relative 1e-9."""
-    _n, k = pid.shape
+def _check_record(pid, status, mother, p, gen_mass, mother2=None):
+    """Conservation at each vertex (a collision has two incoming beams) and the mass shell,
+    relative 1e-9; status 2 for decayed particles, 4 for beams, 1 for final ones."""
+    k = pid.shape[1]
+    mother2 = np.full(k, -1) if mother2 is None else mother2
     for s in range(k):
         daughters = np.flatnonzero(mother == s)
         if daughters.size:
-            assert status[s] == 2
+            incoming = p[:, s, :].copy()
+            others = set(mother2[daughters].tolist()) - {-1}
+            for other in others:
+                incoming += p[:, other, :]
+            assert status[s] == (4 if others else 2)
             total = p[:, daughters, :].sum(axis=1)
-            scale = p[:, s, 0][:, None]
-            assert np.all(np.abs(total - p[:, s, :]) <= 1e-9 * scale), f"slot {s}"
-        else:
+            scale = incoming[:, 0][:, None]
+            assert np.all(np.abs(total - incoming) <= 1e-9 * scale), f"slot {s}"
+        elif s not in mother2:
             assert status[s] == 1
     assert np.all(relative_offshell(p, gen_mass) <= 1e-9)
 
@@ -56,13 +62,16 @@ def test_generated_records(process):
     x_slots = np.isnan(masses)
     # X: off shell, its mass is √q² of the neutrino pair
     masses[x_slots] = np.sqrt(np.repeat(ak.to_numpy(events.observables.q2), x_slots.sum(axis=1)))
-    _check_record(pid, status, mother, p, masses)
+    prepared = gen.driver.validate(gen.cards.parse(card_dict(process), "<test>"))
+    _check_record(pid, status, mother, p, masses, prepared.topology.mothers2)
     # every particle has its production vertex at the decay vertex of its mother
     vt = ak.to_numpy(parts.vt)
     assert np.all(vt[:, 0] == 0.0)
-    assert np.all(vt[:, 1:] >= vt[:, mother[1:]])
+    produced = mother >= 0
+    assert np.all(vt[:, produced] >= vt[:, mother[produced]])
     # both charge states appear, and the neutrino slots carry a ν and a ν̄ of one flavour
-    assert set(np.sign(pid[:, 0])) == ({1} if pdg.is_self_conjugate(int(pid[0, 0])) else {-1, 1})
+    conjugates = {1} if pdg.is_self_conjugate(int(pid[0, 0])) or "gamma" in process else {-1, 1}
+    assert set(np.sign(pid[:, 0])) == conjugates
     nu = np.flatnonzero(np.isin(np.abs(pid[0]), (12, 14, 16)))
     assert np.all(pid[:, nu[0]] == -pid[:, nu[1]])
 
@@ -75,6 +84,7 @@ THRESHOLDS = {
     "B0 -> K*0(K+ pi-) X": (511, 313),
     "B+ -> K*+(K0S pi+) X": (521, 323),
     "B+ -> K*+(K+ pi0) X": (521, 323),
+    "Z -> gamma X": (23, 22),
 }
 
 
@@ -114,7 +124,7 @@ def test_kernel_conservation_over_the_whole_range(
     # off-shell slots (X, a Breit–Wigner K*): the generated mass is their invariant mass
     free = np.isnan(topo.masses)
     masses[:, free] = np.sqrt(np.maximum(m2[:, free], 0.0))
-    _check_record(pid, topo.status, topo.mothers, p, masses)
+    _check_record(pid, topo.status, topo.mothers, p, masses, topo.mothers2)
     x = labels.index("X")
     assert np.allclose(m2[:, x], q2, rtol=1e-9, atol=1e-12 * pdg.mass(parent) ** 2)
     if narrow:

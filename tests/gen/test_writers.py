@@ -34,6 +34,8 @@ def _run(tmp_path, process, events=200, **model):
         "B0 -> K0 nu nu~ (SM)",
         "B0 -> K*0(K+ pi-) X",
         "B+ -> K*+(K+ pi0) X",
+        "Z -> gamma X",
+        "e+ e- -> gamma X",
     ],
 )
 @pytest.mark.parametrize("name", ["events.hepmc", "events.hepmc.gz"])
@@ -62,14 +64,17 @@ def test_hepmc3_round_trip(tmp_path, process, name):
         )
         expected = np.stack([ak.to_numpy(parts[i][c]) for c in ("E", "px", "py", "pz")], axis=-1)
         np.testing.assert_array_equal(momenta, expected)
-        # mothers: each particle's production vertex has its mother as incoming particle
+        # mothers: each particle's production vertex has its mother as incoming particle (and,
+        # for a collision, the other beam); beams have status 4
         mothers = ak.to_list(parts.mother[i])
+        beams = [j + 1 for j, s in enumerate(ak.to_list(parts.status[i])) if s == 4]
         for j, particle in enumerate(record):
             vertex = particle.production_vertex
             if mothers[j] < 0:
                 assert vertex is None or vertex.id == 0
             else:
-                assert [q.id for q in vertex.particles_in] == [mothers[j] + 1]
+                incoming = [q.id for q in vertex.particles_in]
+                assert incoming == ([mothers[j] + 1] if mothers[j] + 1 not in beams else beams)
                 pos = vertex.position
                 np.testing.assert_array_equal(
                     [pos.x, pos.y, pos.z, pos.t],
