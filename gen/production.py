@@ -83,7 +83,8 @@ def place_vertices(
     ctau_mm: np.ndarray,
     v: np.ndarray,
 ) -> None:
-    """Fill production vertices ``v[4, n, k]`` (mm) of slots 1.. from the parent's ``v[:, :, 0]``.
+    """Fill production vertices ``v[4, n, k]`` (mm) of every slot with a mother, from those of
+    the slots without one (the parent, or the beams).
 
     ``p[4, n, k]`` are lab momenta (GeV), ``mothers[k]`` the mother slots (topologically
     ordered, daughters contiguous), ``ctau_mm[k]`` proper decay lengths (0: decays in place).
@@ -106,6 +107,6 @@ def produce(
     if setup not in SETUPS:
         raise ValueError(f"unknown production setup {setup!r}; expected one of {SETUPS}")
     v = np.empty_like(p)
-    v[:, :, 0] = 0.0
+    v[:, :, mothers < 0] = 0.0  # the parent, or both beams, start at the origin at t = 0
     place_vertices(seed, first_event, p, mothers, ctau_mm, v)
     return v

@@ -94,6 +94,8 @@ def test_hepmc3_round_trip(tmp_path, process, name):
         ("B+ -> K+ X", 1, 0.493677),
         ("B0 -> K*0(K+ pi-) X", 1, 0.89555),
         ("B0 -> K*0(K+ pi-) X", 5, 0.493677),
+        ("e+ e- -> gamma X", None, None),  # E/m ~ 1e5 beams: their mass from (E, p) is not exact
+        ("Z -> gamma X", 0, 91.188),
     ],
 )
 def test_parquet_round_trip(tmp_path, process, slot, mass):
@@ -117,7 +119,8 @@ def test_parquet_round_trip(tmp_path, process, slot, mass):
     ]
     vector.register_awkward()
     masses = read.particles.mass
-    np.testing.assert_allclose(ak.to_numpy(masses[:, slot]), mass, rtol=1e-9)
+    if slot is not None:
+        np.testing.assert_allclose(ak.to_numpy(masses[:, slot]), mass, rtol=1e-9)
     x = ak.to_list(read.particles.pid[0]).index(32)
     np.testing.assert_allclose(
         ak.to_numpy(masses[:, x]) ** 2, ak.to_numpy(read.observables.q2), rtol=1e-9
