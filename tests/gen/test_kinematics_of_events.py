@@ -66,6 +66,9 @@ def test_generated_records(process):
     _check_record(pid, status, mother, p, masses, prepared.topology.mothers2)
     # every particle has its production vertex at the decay vertex of its mother
     vt = ak.to_numpy(parts.vt)
+    for c in ("vx", "vy", "vz", "vt"):  # every vertex is set (beams and parents at the origin)
+        assert np.all(np.isfinite(ak.to_numpy(parts[c])))
+        assert np.all(ak.to_numpy(parts[c])[:, mother < 0] == 0.0)
     assert np.all(vt[:, 0] == 0.0)
     produced = mother >= 0
     assert np.all(vt[:, produced] >= vt[:, mother[produced]])
