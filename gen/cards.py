@@ -13,6 +13,7 @@ meaning), so the README's card table is generated from it and cannot drift.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import tomllib
@@ -143,6 +144,44 @@ def _cuts(value: Any) -> dict[str, float]:
     return dict(value)
 
 
+def scan_values(value: Any) -> tuple[Any, ...]:
+    """Scan points: "start:stop:n" (n linear steps, ends included), "start:stop:n:log"
+    (logarithmic), "v1,v2,..." or a TOML array."""
+    expected = '"start:stop:n", "start:stop:n:log", "v1,v2,..." or a non-empty array'
+    if isinstance(value, list) and value:
+        return tuple(value)
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(expected)
+    text = value.strip()
+    if ":" in text:
+        parts = text.split(":")
+        log = len(parts) == 4 and parts[3].strip() == "log"
+        if len(parts) not in (3, 4) or (len(parts) == 4 and not log):
+            raise _Bad(expected)
+        try:
+            start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError:
+            raise _Bad(expected) from None
+        if n < 1 or not (math.isfinite(start) and math.isfinite(stop)):
+            raise _Bad(expected + " with n >= 1")
+        if log and not (start > 0 and stop > 0):
+            raise _Bad("positive start and stop for a log scan")
+        if n == 1:
+            return (start,)
+        if log:
+            ratio = math.log(stop / start) / (n - 1)
+            inner = [start * math.exp(ratio * i) for i in range(n - 1)]
+        else:
+            inner = [start + (stop - start) / (n - 1) * i for i in range(n - 1)]
+        # 12 significant digits: 0.025, not 0.024999999999999998
+        return (*(float(f"{v:.12g}") for v in inner), stop)
+    return tuple(_parse_override_value(v.strip()) for v in text.split(",") if v.strip()) or _raise(expected)
+
+
+def _raise(expected: str) -> Any:
+    raise _Bad(expected)
+
+
 # --- schema -----------------------------------------------------------------------------
 
 
@@ -194,7 +233,14 @@ class RunSection:
     )
     n_parents: float | None = spec(
         _float(0.0),
-        "number of parent decays (decays, e.g. N_Z or N_K), for expected event counts",
+        "number of parents (e.g. N_Z), or of kaons entering the decay region of a beam in flight, "
+        "for expected event counts",
+        default=None,
+        shown_default="none",
+    )
+    n_decays: float | None = spec(
+        _float(0.0),
+        "number of parent decays in the decay region (e.g. NA62's N_K), instead of n_parents",
         default=None,
         shown_default="none",
     )
@@ -262,25 +308,14 @@ class SamplerSection:
 
 @dataclass(frozen=True)
 class ProductionSection:
-    """[production]: where the parent is made."""
+    """[production]: where the parent is made; every other key belongs to the setup."""
 
     setup: str = spec(
         _string,
-        '"rest" (parent at rest at the origin) or "ee" (colliding e⁺e⁻ beams along z)',
+        'production setup: "rest", "ee", "na62" or "koto" (its keys: see "Production setups")',
         default="rest",
     )
-    sqrt_s: float | None = spec(
-        _float(0.0),
-        'setup "ee": c.m. energy of the nominal beams',
-        unit="GeV",
-        default=None,
-        shown_default="m_Z",
-    )
-    beam_energy_spread: float = spec(
-        _float(0.0, 0.05, lo_open=False),
-        'setup "ee": relative Gaussian spread σ_E/E of each beam energy',
-        default=0.0,
-    )
+    options: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -288,9 +323,9 @@ class AcceptanceSection:
     """[acceptance]: detector-acceptance mimic and cut overrides."""
 
     experiment: str = spec(
-        _string, 'acceptance model: "none" (keeps every event), "lep", "fccee"', default="none"
+        _string, 'acceptance model: "none" (keeps every event), "lep", "fccee", "na62" or "koto"', default="none"
     )
-    cuts: dict[str, float] = spec(
+    cuts: dict[str, float] = spec(  # noqa: RUF009
         _cuts, "overrides of the experiment's cut values, by name", default={}, shown_default="{}"
     )
 
@@ -307,12 +342,27 @@ class OutputSection:
     precision: int = spec(_int(6, 17), "HepMC3 significant digits", default=16)
 
 
+@dataclass(frozen=True)
+class ScanSection:
+    """[scan]: read by ``axgen scan`` only (its --param and --values take precedence)."""
+
+    param: str | None = spec(_string, "card key to scan, e.g. model.m_X or acceptance.cuts.p_max",
+                             default=None, shown_default="none")
+    values: tuple[Any, ...] | None = spec(
+        scan_values, '"start:stop:n", "start:stop:n:log", "v1,v2,..." or an array', default=None,
+        shown_default="none")
+    sm_reference: bool = spec(
+        _bool, "also pass the process's SM continuum through the same production and acceptance",
+        default=True)
+
+
 SECTIONS: dict[str, type] = {
     "run": RunSection,
     "model": ModelSection,
     "sampler": SamplerSection,
     "production": ProductionSection,
     "acceptance": AcceptanceSection,
+    "scan": ScanSection,
 }
 
 
@@ -325,6 +375,7 @@ class RunCard:
     sampler: SamplerSection
     production: ProductionSection
     acceptance: AcceptanceSection
+    scan: ScanSection
     output: tuple[OutputSection, ...]
     source: str
     raw: Mapping[str, Any]
@@ -385,6 +436,17 @@ def parse_lenient(raw: Mapping[str, Any], source: str = "<card>") -> tuple[RunCa
             problems.append(_unknown("", key, known))
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
+        if name == "production" and isinstance(raw.get(name), dict):
+            # the setup's own keys are checked in pass 2 against its option dataclass
+            table = dict(raw[name])
+            options = {k: table.pop(k) for k in list(table) if k != "setup"}
+            table_file = options.get("momentum_table")
+            if isinstance(table_file, str) and table_file and not Path(table_file).is_absolute():
+                # data files named in a card are relative to the card
+                options["momentum_table"] = str(Path(source).parent / table_file)
+            section = _parse_section(cls, table, name, problems)
+            sections[name] = ProductionSection(setup=section.setup, options=options)
+            continue
         if name == "run" and name not in raw:
             problems.append("run: required table missing (needs at least process and events)")
             sections[name] = cls(**{k: _PLACEHOLDERS[k] for k in ("process", "events")})
@@ -431,6 +493,7 @@ def resolved(card: RunCard) -> dict[str, Any]:
         return {k: v for k, v in out.items() if v is not None}
 
     data = {name: section(getattr(card, name)) for name in SECTIONS}
+    data["production"] = {"setup": card.production.setup, **card.production.options}
     data["output"] = [section(o) for o in card.output]
     return data
 
@@ -456,6 +519,14 @@ def _parse_override_value(text: str) -> Any:
         return text  # bare words such as unweighted are strings
 
 
+def qualified_key(key: str) -> str:
+    """``section.key`` for a bare key that exists in exactly one section (else ``key``)."""
+    if "." in key:
+        return key
+    owners = [s for s, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
+    return f"{owners[0]}.{key}" if len(owners) == 1 else key
+
+
 def apply_overrides(
     raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str
 ) -> dict[str, Any]:
@@ -466,7 +537,7 @@ def apply_overrides(
     values from the command line are parsed as TOML values (``0.2``, ``[1e-3, 0, 0]``,
     ``{re = 1e-12, im = 0}``), falling back to a string.
     """
-    resolved: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    resolved: dict[str, Any] = copy.deepcopy(dict(raw))
     problems = []
     for key, value in overrides.items():
         path = key.split(".")
@@ -482,19 +553,23 @@ def apply_overrides(
                 problems.append(f"{source}: {key}: unknown override key{hint}")
                 continue
             path = [owners[0], key]
-        if len(path) != 2 or path[0] not in SECTIONS:
+        if len(path) < 2 or path[0] not in SECTIONS or not all(path):
             problems.append(
-                f"{source}: {key}: overrides must name section.key with a section of "
-                f"{', '.join(SECTIONS)}"
+                f"{source}: {key}: overrides must name section.key (or section.table.key) with a "
+                f"section of {', '.join(SECTIONS)}"
             )
             continue
         if isinstance(value, str):
             value = _parse_override_value(value)
-        section = resolved.setdefault(path[0], {})
-        if not isinstance(section, dict):
-            problems.append(f"{source}: {path[0]}: expected a table, got {_type_name(section)}")
-            continue
-        section[path[1]] = value
+        table = resolved
+        for depth, name in enumerate(path[:-1]):
+            inner = table.setdefault(name, {})
+            if not isinstance(inner, dict):
+                problems.append(f"{source}: {'.'.join(path[: depth + 1])}: expected a table, got {_type_name(inner)}")
+                break
+            table = inner
+        else:
+            table[path[-1]] = value
     if problems:
         raise CardError(problems)
     return resolved
@@ -520,6 +595,8 @@ def schema_table() -> str:
         prefix = "[[output]]" if name == "output" else f"[{name}]"
         for f in fields(cls):
             meta = f.metadata
+            if meta.get("internal"):
+                continue
             if f.default is MISSING and f.default_factory is MISSING:
                 default = "required"
             elif meta["shown_default"] is not None:

@@ -1,6 +1,7 @@
 """The ``axgen`` command line (design.md §12).
 
     axgen run CARD [--events N] [--seed S] [--output-dir DIR] [--set key=value ...]
+    axgen scan CARD --param KEY --values START:STOP:N [--no-sm] [--write-events]
     axgen list | axgen validate CARD | axgen info CARD | axgen bench
 
 Exit codes: 0 success, 2 bad card or usage (one line per problem on stderr, no traceback,
@@ -58,6 +59,29 @@ def _parser() -> argparse.ArgumentParser:
         help="override any card key, e.g. --set model.m_X=0.2 (repeatable)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+
+    scan = sub.add_parser(
+        "scan", help="run a card at several values of one key: CSV table and plot of rates and acceptances"
+    )
+    scan.add_argument("card", type=Path)
+    scan.add_argument("--param", default=None, help="card key to scan, e.g. model.m_X (default: [scan] param)")
+    scan.add_argument(
+        "--values",
+        default=None,
+        help='"start:stop:n", "start:stop:n:log" or "v1,v2,..." (default: [scan] values)',
+    )
+    scan.add_argument("--events", type=int, help="override run.events at every point")
+    scan.add_argument("--seed", type=int, help="override run.seed")
+    scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any card key")
+    scan.add_argument(
+        "--output-dir", type=Path, default=None,
+        help="directory for scan.csv, scan.json, scan.png (default: axgen_output/<card name>_scan)",
+    )
+    scan.add_argument("--no-sm", action="store_true", help="skip the SM reference runs")
+    scan.add_argument(
+        "--write-events", action="store_true", help="also write each point's [[output]] files under points/"
+    )
+    scan.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
 
     sub.add_parser("list", help="list the processes")
 
@@ -146,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             from gen.bench import run_bench
 
             return run_bench(args)
+        if args.command == "scan":
+            return _scan(args)
         from gen.driver import check
 
         raw = load_raw(args.card, _overrides(args))
@@ -171,6 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - a runtime failure: one line, no traceback
         print(f"axgen: error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_RUNTIME
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from gen.scan import format_table, plan, run_scan
+
+    raw = load_raw(args.card, _overrides(args))
+    param, points, _ = plan(raw, str(args.card), args.param, args.values, False if args.no_sm else None)
+    output_dir = args.output_dir or Path("axgen_output") / f"{args.card.stem}_scan"
+    from gen.driver import why_unwritable
+
+    problem = why_unwritable(output_dir)
+    if problem:
+        raise CardError([f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})"])
+    table = run_scan(param, points, output_dir, write_events=args.write_events, progress=not args.quiet)
+    if not args.quiet:
+        print(format_table(table))
+        print("  wrote     " + ", ".join(str(output_dir / n) for n in ("scan.csv", "scan.json", "scan.png")))
+    return EXIT_OK
 
 
 def _list() -> int:

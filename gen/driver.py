@@ -96,35 +96,31 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             prepared = process.prepare(card)
         except CardError as err:
             problems.extend(err.problems)
-    if card.production.setup not in production.SETUPS:
-        problems.append(
-            f"production.setup: expected one of {', '.join(production.SETUPS)}, got {card.production.setup!r}"
-        )
-    elif process is not None and card.production.setup not in process.setups:
+    setup_problems = production.problems(card.production.setup, card.production.options)
+    problems.extend(setup_problems)
+    if not setup_problems and process is not None and card.production.setup not in process.setups:
         problems.append(
             f"production.setup: expected {' or '.join(repr(s) for s in process.setups)} for "
             f"{process.name!r}, got {card.production.setup!r}"
         )
-    if card.production.setup != "ee":
-        for key in ("sqrt_s", "beam_energy_spread"):
-            if key in card.raw.get("production", {}):
-                problems.append(
-                    f"production.{key}: only used by setup 'ee', got setup {card.production.setup!r}"
-                )
     problems.extend(
         acceptance_models.problems(
             card.acceptance.experiment,
             card.acceptance.cuts,
             process.signature if process is not None else "meson",
             card.run.process,
+            card.production.setup,
         )
     )
     if process is not None:
         scattering = prepared is not None and prepared.rate_unit == "pb"
-        if scattering and card.run.n_parents is not None:
-            problems.append(
-                f"run.n_parents: {process.name!r} is a cross section; give run.luminosity (pb⁻¹)"
-            )
+        for key in ("n_parents", "n_decays"):
+            if scattering and getattr(card.run, key) is not None:
+                problems.append(
+                    f"run.{key}: {process.name!r} is a cross section; give run.luminosity (pb⁻¹)"
+                )
+        if card.run.n_parents is not None and card.run.n_decays is not None:
+            problems.append("run.n_decays: expected either n_parents or n_decays, got both")
         if not scattering and prepared is not None and card.run.luminosity is not None:
             problems.append(f"run.luminosity: {process.name!r} is a decay; give run.n_parents")
     seen: dict[str, int] = {}
@@ -146,7 +142,7 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             )
         seen[out.path] = i
     if output_dir is not None:
-        problem = _writable(output_dir)
+        problem = why_unwritable(output_dir)
         if problem:
             problems.append(
                 f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})"
@@ -163,7 +159,7 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
     return prepared
 
 
-def _writable(directory: Path) -> str | None:
+def why_unwritable(directory: Path) -> str | None:
     """Why files cannot be created in ``directory`` (which may not exist yet), or None."""
     path = directory.resolve()
     while not path.exists():
@@ -366,6 +362,17 @@ def run(
     seed = card.run.seed
     acceptance = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
     acceptance_context = dict(prepared.info)
+    producer = production.Producer(
+        card.production.setup,
+        card.production.options,
+        parent_mass=float(prepared.topology.masses[0]),
+        parent_ctau_mm=float(prepared.topology.ctau_mm[0]),
+    )
+    acceptance_context["production"] = producer.options
+    template = prepared.topology.pids[0]
+    acceptance_context["slots"] = {
+        int(abs(pid)): [int(s) for s in np.flatnonzero(np.abs(template) == abs(pid))] for pid in set(template.tolist())
+    }
 
     t0 = time.perf_counter()
     frozen, warmup = adapt_map(
@@ -454,10 +461,11 @@ def run(
                 weight = fjac / total
                 running_f += float(fjac.sum())
                 running_f2 += float(np.dot(fjac, fjac))
-            v = production.produce(
-                card.production.setup, seed, first, p, topology.mothers, topology.ctau_mm
-            )
-            observables, selected = acceptance.apply(p, pid, q2, acceptance_context, seed, first)
+            v, decay_probability = producer(seed, first, p, topology.mothers, topology.ctau_mm)
+            if decay_probability is not None:
+                # per kaon entering the decay region: × P(decay inside it)
+                weight = weight * decay_probability
+            observables, selected = acceptance.apply(p, pid, q2, acceptance_context, seed, first, v=v)
             batch = EventBatch(
                 first_event=first,
                 p=p,
@@ -499,6 +507,7 @@ def run(
         if not unweighted:
             rate_value = running_f / total
             rate_error = math.sqrt(max(running_f2 / total - rate_value**2, 0.0) / max(total - 1, 1))
+        decay_probability_mean = producer.mean_decay_probability
         summary = _summary(
             card,
             acceptance.cuts,
@@ -509,6 +518,9 @@ def run(
             rate_error,
             sums,
             unweighting,
+            production_options=producer.options,
+            signal_regions=acceptance.signal_regions,
+            decay_probability=decay_probability_mean,
             timing={
                 "warmup_s": warmup_s,
                 "unweighting_plan_s": plan_s,
@@ -596,6 +608,9 @@ def _summary(
     *,
     timing: dict[str, float],
     versions: dict[str, str],
+    production_options: Any = None,
+    decay_probability: float | None = None,
+    signal_regions: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     acceptance = sums.acceptance()
     summary: dict[str, Any] = {
@@ -630,11 +645,22 @@ def _summary(
     if unweighting is not None:
         summary["unweighting"] = unweighting
     scale = card.run.n_parents if card.run.n_parents is not None else card.run.luminosity
+    if card.run.n_decays is not None:
+        # N_decays = N_entering × ⟨P⟩ (⟨P⟩ = 1 without a decay region)
+        scale = card.run.n_decays / (decay_probability if decay_probability is not None else 1.0)
     if scale is not None:
         # N_parents × Σw·ε (BR × acceptance), or L [pb⁻¹] × Σw·ε (σ [pb] × acceptance)
         summary["expected_events"] = {
             region: scale * sums.selected_rate(region) for region in sums.selected_w
         }
+    summary["production"] = {
+        "setup": card.production.setup,
+        "options": dataclasses.asdict(production_options) if dataclasses.is_dataclass(production_options) else {},
+    }
+    if decay_probability is not None:
+        # weights are per kaon entering the decay region: Σw = BR × ⟨P(decay in region)⟩
+        summary["production"]["decay_probability"] = decay_probability
+    summary["signal_regions"] = list(signal_regions) or list(acceptance)
     summary["acceptance_model"] = {
         "experiment": card.acceptance.experiment,
         "cuts": dataclasses.asdict(acceptance_cuts)

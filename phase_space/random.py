@@ -13,6 +13,8 @@ dimension to one consumer never shifts another's numbers.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from phase_space._jit import batch_kernel, kernel, prange
@@ -56,6 +58,14 @@ def splitmix64(key, counter):
 def uniform(key, counter):
     """Uniform double in [0, 1) with 53 random bits."""
     return float(splitmix64(key, counter) >> _S11) * _TO_UNIT
+
+
+@kernel
+def gaussian_pair(key, counter):
+    """Two independent N(0, 1) deviates from uniforms ``counter`` and ``counter + 1`` (Box–Muller)."""
+    radius = math.sqrt(-2.0 * math.log1p(-uniform(key, counter)))
+    phi = 2.0 * math.pi * uniform(key, counter + np.uint64(1))
+    return radius * math.cos(phi), radius * math.sin(phi)
 
 
 def stream_key(seed: int, stream: int) -> np.uint64:

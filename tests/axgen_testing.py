@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from gen import cards
+from gen import cards, pdg
 from gen.driver import validate
 from gen.processes import Prepared
 
@@ -133,3 +133,36 @@ def relative_offshell(p: np.ndarray, m: np.ndarray) -> np.ndarray:
     """|p² − m²| / E² for momenta p[..., 4] = (E, px, py, pz) and masses m[...]."""
     m2 = p[..., 0] ** 2 - p[..., 1] ** 2 - p[..., 2] ** 2 - p[..., 3] ** 2
     return np.abs(m2 - m * m) / np.maximum(p[..., 0] ** 2, 1e-300)
+
+
+def check_record(pid, status, mother, p, gen_mass, mother2=None):
+    """Conservation at each vertex (a collision has two incoming beams) and the mass shell,
+    relative 1e-9; status 2 for decayed particles, 4 for beams, 1 for final ones."""
+    k = pid.shape[1]
+    mother2 = np.full(k, -1) if mother2 is None else mother2
+    for s in range(k):
+        daughters = np.flatnonzero(mother == s)
+        if daughters.size:
+            incoming = p[:, s, :].copy()
+            others = set(mother2[daughters].tolist()) - {-1}
+            for other in others:
+                incoming += p[:, other, :]
+            assert status[s] == (4 if others else 2)
+            total = p[:, daughters, :].sum(axis=1)
+            scale = incoming[:, 0][:, None]
+            assert np.all(np.abs(total - incoming) <= 1e-9 * scale), f"slot {s}"
+        elif s not in mother2:
+            assert status[s] == 1
+    assert np.all(relative_offshell(p, gen_mass) <= 1e-9)
+
+
+def nominal_masses(pid):
+    masses = np.zeros(pid.shape)
+    for value in np.unique(pid):
+        if abs(value) in (12, 14, 16, 22):
+            continue
+        if value == 32:
+            masses[pid == value] = np.nan
+        else:
+            masses[pid == value] = pdg.mass(abs(int(value)))
+    return masses

@@ -33,7 +33,9 @@ class NoAcceptance:
     cuts: NoCuts = field(default_factory=NoCuts)
     name: str = "none"
     regions: tuple[str, ...] = ("all",)
-    signatures: tuple[str, ...] = ("meson", "monophoton")
+    signal_regions: tuple[str, ...] = ("all",)  # what scans plot
+    signatures: tuple[str, ...] = ("meson", "monophoton", "k_plus", "k_long")
+    setups: tuple[str, ...] = ("rest", "ee", "na62", "koto")
 
     @property
     def efficiency(self) -> dict[str, float]:
@@ -47,6 +49,7 @@ class NoAcceptance:
         context: dict[str, Any],  # noqa: ARG002
         seed: int,  # noqa: ARG002
         first_event: int,  # noqa: ARG002
+        v: np.ndarray | None = None,  # noqa: ARG002
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Observables ``{"q2": q²}`` (GeV², generator level) and ``{"all": True}``."""
         return {"q2": q2}, {"all": np.ones(q2.shape[0], dtype=bool)}
@@ -57,6 +60,8 @@ ACCEPTANCE: dict[str, str | type] = {
     "none": NoAcceptance,
     "lep": "gen.acceptance.lep:LEPAcceptance",
     "fccee": "gen.acceptance.fccee:FCCeeAcceptance",
+    "na62": "gen.acceptance.na62:NA62Acceptance",
+    "koto": "gen.acceptance.koto:KOTOAcceptance",
 }
 
 
@@ -69,7 +74,9 @@ def model_class(name: str) -> type:
     return entry
 
 
-def problems(name: str, cuts: Mapping[str, Any], signature: str, process: str) -> list[str]:
+def problems(
+    name: str, cuts: Mapping[str, Any], signature: str, process: str, setup: str = "rest"
+) -> list[str]:
     """Pass-2 problems of ``[acceptance]`` (dotted keys, no file prefix)."""
     if name not in ACCEPTANCE:
         close = difflib.get_close_matches(name, list(ACCEPTANCE), n=1)
@@ -83,6 +90,11 @@ def problems(name: str, cuts: Mapping[str, Any], signature: str, process: str) -
         found.append(
             f"acceptance.experiment: {name!r} applies to {', '.join(cls.signatures)} processes, "
             f"not to {process!r}"
+        )
+    elif setup not in cls.setups:
+        found.append(
+            f"acceptance.experiment: {name!r} needs production setup "
+            f"{' or '.join(repr(s) for s in cls.setups)}, got {setup!r}"
         )
     cut_fields = {
         f.name: f for f in dataclasses.fields(cls.__dataclass_fields__["cuts"].default_factory())
@@ -109,6 +121,17 @@ def get(name: str, cuts: Mapping[str, float]) -> Any:
     cls = model_class(name)
     defaults = cls.__dataclass_fields__["cuts"].default_factory()
     return cls(cuts=dataclasses.replace(defaults, **{k: float(v) for k, v in cuts.items()}))
+
+
+def cuts_table(name: str) -> str:
+    """The cut names of an acceptance model built from ``gen.options`` fields, as a markdown
+    table (generated into the README)."""
+    from gen import options
+
+    cls = model_class(name)
+    rows = ["| cut | default | unit | meaning and source |", "|---|---|---|---|"]
+    rows += options.table(cls.__dataclass_fields__["cuts"].default_factory, "")
+    return "\n".join(rows)
 
 
 def cut(default: float, source: str, unit: str = "", expected: str = "", check: Any = None) -> Any:

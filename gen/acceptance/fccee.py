@@ -56,7 +56,9 @@ class FCCeeAcceptance:
     cuts: FCCeeCuts = field(default_factory=FCCeeCuts)
     name: str = "fccee"
     regions: tuple[str, ...] = REGIONS
+    signal_regions: tuple[str, ...] = ("SR",)  # what scans plot
     signatures: tuple[str, ...] = ("monophoton",)
+    setups: tuple[str, ...] = ("rest", "ee")
 
     @property
     def efficiency(self) -> dict[str, float]:
@@ -70,5 +72,6 @@ class FCCeeAcceptance:
         context: dict[str, Any],
         seed: int,
         first_event: int,
+        v: np.ndarray | None = None,  # noqa: ARG002
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         return select(self.cuts, p, pid, q2, context, seed, first_event)

@@ -70,7 +70,9 @@ class LEPAcceptance:
     cuts: LEPCuts = field(default_factory=LEPCuts)
     name: str = "lep"
     regions: tuple[str, ...] = REGIONS
+    signal_regions: tuple[str, ...] = ("SR",)  # what scans plot
     signatures: tuple[str, ...] = ("monophoton",)
+    setups: tuple[str, ...] = ("rest", "ee")
 
     @property
     def efficiency(self) -> dict[str, float]:
@@ -84,5 +86,6 @@ class LEPAcceptance:
         context: dict[str, Any],
         seed: int,
         first_event: int,
+        v: np.ndarray | None = None,  # noqa: ARG002
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         return select(self.cuts, p, pid, q2, context, seed, first_event)

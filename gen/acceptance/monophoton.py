@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from phase_space._jit import batch_kernel, prange
-from phase_space.random import STREAM_ACCEPTANCE, STRIDE, stream_key, uniform
+from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
 
 REGIONS = ("SR", "SR_inclusive")
 
@@ -47,12 +47,7 @@ def _smear_and_select(
         p_abs = math.sqrt(px * px + py * py + pz * pz)
         cos_t = pz / p_abs if p_abs > 0.0 else 1.0
         sigma_e = math.sqrt(a * a / energy + b * b) * energy if energy > 0.0 else 0.0
-        # Box–Muller: two Gaussian deviates for the energy and the polar angle
-        u1 = uniform(key, base)
-        u2 = uniform(key, base + np.uint64(1))
-        radius = math.sqrt(-2.0 * math.log1p(-u1))
-        g1 = radius * math.cos(2.0 * math.pi * u2)
-        g2 = radius * math.sin(2.0 * math.pi * u2)
+        g1, g2 = gaussian_pair(key, base)  # for the energy and the polar angle
         e_meas = energy + sigma_e * g1 if smear else energy
         if smear and sigma_angle > 0.0:
             theta = math.acos(max(-1.0, min(1.0, cos_t))) + sigma_angle * g2

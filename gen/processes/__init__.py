@@ -116,6 +116,13 @@ def get(name: str) -> Process:
         raise LookupError(f"unknown process {name!r}; {suggest(name)}") from None
 
 
+def sm_partner(process: Process) -> Process | None:
+    """The SM continuum of a P → P′ X process (its X replaced by νν̄), or None."""
+    if process.is_sm or not process.name.endswith(" X"):
+        return None
+    return REGISTRY.get(process.name[: -len(" X")] + " nu nu~ (SM)")
+
+
 def record_of(process: Process) -> tuple[tuple[str, ...], tuple[int, ...], str]:
     """(slot labels, PDG ids, VEGAS dimensions) of a process at a default model point."""
     from gen.cards import parse

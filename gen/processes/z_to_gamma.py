@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gen import pdg
+from gen import pdg, production
 from gen.cards import CardError, RunCard
 from gen.processes import (
     PID_GAMMA,
@@ -46,7 +46,8 @@ def _g_z2() -> float:
 def _prepare(scattering: bool, name: str) -> Callable[[RunCard], Prepared]:
     def prepare(card: RunCard) -> Prepared:
         m_z, width_z = pdg.mass(PID_Z), pdg.width(PID_Z)
-        sqrt_s = card.production.sqrt_s if card.production.sqrt_s is not None else m_z
+        ee = production.options_of("ee", card.production.options) if scattering else None
+        sqrt_s = ee.sqrt_s if ee is not None and ee.sqrt_s is not None else m_z
         threshold = sqrt_s if scattering else m_z
         problems = check_x_model(
             card, name, "C_Zgamma", threshold, "sqrt(s)" if scattering else "m_Z"
@@ -72,7 +73,7 @@ def _prepare(scattering: bool, name: str) -> Callable[[RunCard], Prepared]:
                 g_l=g_l,
                 g_r=g_r,
                 sqrt_s=sqrt_s,
-                beam_energy_spread=card.production.beam_energy_spread,
+                beam_energy_spread=ee.beam_energy_spread,
                 m_e=pdg.mass(PID_ELECTRON),
                 **common,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 import pytest
-from axgen_testing import ALL_PROCESSES, card_dict, relative_offshell
+from axgen_testing import ALL_PROCESSES, card_dict, check_record, nominal_masses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,39 +14,6 @@ from gen import pdg
 from gen.driver import _generate
 from phase_space.random import stream_key
 from phase_space.vegas_map import FrozenMap
-
-
-def _check_record(pid, status, mother, p, gen_mass, mother2=None):
-    """Conservation at each vertex (a collision has two incoming beams) and the mass shell,
-    relative 1e-9; status 2 for decayed particles, 4 for beams, 1 for final ones."""
-    k = pid.shape[1]
-    mother2 = np.full(k, -1) if mother2 is None else mother2
-    for s in range(k):
-        daughters = np.flatnonzero(mother == s)
-        if daughters.size:
-            incoming = p[:, s, :].copy()
-            others = set(mother2[daughters].tolist()) - {-1}
-            for other in others:
-                incoming += p[:, other, :]
-            assert status[s] == (4 if others else 2)
-            total = p[:, daughters, :].sum(axis=1)
-            scale = incoming[:, 0][:, None]
-            assert np.all(np.abs(total - incoming) <= 1e-9 * scale), f"slot {s}"
-        elif s not in mother2:
-            assert status[s] == 1
-    assert np.all(relative_offshell(p, gen_mass) <= 1e-9)
-
-
-def _nominal_masses(pid):
-    masses = np.zeros(pid.shape)
-    for value in np.unique(pid):
-        if abs(value) in (12, 14, 16, 22):
-            continue
-        if value == 32:
-            masses[pid == value] = np.nan
-        else:
-            masses[pid == value] = pdg.mass(abs(int(value)))
-    return masses
 
 
 @pytest.mark.parametrize("process", ALL_PROCESSES)
@@ -58,12 +25,12 @@ def test_generated_records(process):
     status = ak.to_numpy(parts.status)[0]
     mother = ak.to_numpy(parts.mother)[0]
     p = np.stack([ak.to_numpy(parts[c]) for c in ("E", "px", "py", "pz")], axis=-1)
-    masses = _nominal_masses(pid)
+    masses = nominal_masses(pid)
     x_slots = np.isnan(masses)
     # X: off shell, its mass is √q² of the neutrino pair
     masses[x_slots] = np.sqrt(np.repeat(ak.to_numpy(events.observables.q2), x_slots.sum(axis=1)))
     prepared = gen.driver.validate(gen.cards.parse(card_dict(process), "<test>"))
-    _check_record(pid, status, mother, p, masses, prepared.topology.mothers2)
+    check_record(pid, status, mother, p, masses, prepared.topology.mothers2)
     # every particle has its production vertex at the decay vertex of its mother
     vt = ak.to_numpy(parts.vt)
     for c in ("vx", "vy", "vz", "vt"):  # every vertex is set (beams and parents at the origin)
@@ -127,7 +94,7 @@ def test_kernel_conservation_over_the_whole_range(
     # off-shell slots (X, a Breit–Wigner K*): the generated mass is their invariant mass
     free = np.isnan(topo.masses)
     masses[:, free] = np.sqrt(np.maximum(m2[:, free], 0.0))
-    _check_record(pid, topo.status, topo.mothers, p, masses, topo.mothers2)
+    check_record(pid, topo.status, topo.mothers, p, masses, topo.mothers2)
     x = labels.index("X")
     assert np.allclose(m2[:, x], q2, rtol=1e-9, atol=1e-12 * pdg.mass(parent) ** 2)
     if narrow:

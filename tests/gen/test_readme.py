@@ -24,3 +24,19 @@ def test_readme_commands_are_the_ci_commands():
     ):
         assert command in readme
         assert command in ci
+
+
+def _block(readme: str, tag: str) -> str:
+    start = readme.index(f"<!-- {tag}")
+    end = readme.index(f"<!-- end {tag} -->")
+    return readme[start:end].split("\n", 1)[1].strip()
+
+
+def test_production_and_cut_tables_are_generated():
+    from gen import acceptance, production
+
+    readme = (REPO / "README.md").read_text()
+    assert _block(readme, "production-table") == production.table().strip()
+    cuts = _block(readme, "acceptance-cuts")
+    assert acceptance.cuts_table("na62") in cuts
+    assert acceptance.cuts_table("koto") in cuts

@@ -1,11 +1,10 @@
-"""Production: where and when the parent is made, and where every particle is produced.
+"""Decay vertices from momenta: every particle is produced where its mother decays.
 
-Design.md §7. The ``rest`` setup puts the parent at rest at the origin at t = 0. For every
-setup, decay vertices follow from the momenta: a status-2 particle of proper decay length
-cτ decays after a proper time drawn from an exponential, i.e. at its production vertex
-plus (p/m)·cτ·(−ln u) in space and (E/m)·cτ·(−ln u) in ct; its daughters are produced
-there. Positions are (x, y, z, ct) in mm. Beam setups of later issues only set the parent's
-production vertex and boost the momenta before calling :func:`place_vertices`.
+A status-2 particle of proper decay length cτ decays after a proper time drawn from an
+exponential, i.e. at its production vertex plus (p/m)·cτ·(−ln u) in space and (E/m)·cτ·(−ln u)
+in ct (positions (x, y, z, ct) in mm). The slots without a mother (the parent, or the two
+beams) start from the vertices the production setup gives them; a setup that places the
+parent's decay itself (a decay-volume law) passes that decay point instead of a draw.
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ import numpy as np
 from phase_space._jit import batch_kernel, prange
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 
-SETUPS = ("rest", "ee")
-
 
 @batch_kernel
-def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, v):
+def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v):
     n = p.shape[1]
     k = p.shape[2]
+    fixed_root = root_decay.shape[1] == n
     for i in prange(n):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         for m in range(k):  # slots are topologically ordered: v[:, i, m] is already known
@@ -36,7 +34,13 @@ def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm,
             z = v[2, i, m]
             t = v[3, i, m]
             ctau = ctau_mm[m]
-            if ctau > 0.0:
+            if m == 0 and fixed_root:
+                # the setup placed the parent's decay (decay-volume law)
+                x = root_decay[0, i]
+                y = root_decay[1, i]
+                z = root_decay[2, i]
+                t = root_decay[3, i]
+            elif ctau > 0.0:
                 energy = p[0, i, m]
                 px = p[1, i, m]
                 py = p[2, i, m]
@@ -82,31 +86,20 @@ def place_vertices(
     mothers: np.ndarray,
     ctau_mm: np.ndarray,
     v: np.ndarray,
+    root_decay: np.ndarray | None = None,
 ) -> None:
     """Fill production vertices ``v[4, n, k]`` (mm) of every slot with a mother, from those of
     the slots without one (the parent, or the beams).
 
     ``p[4, n, k]`` are lab momenta (GeV), ``mothers[k]`` the mother slots (topologically
     ordered, daughters contiguous), ``ctau_mm[k]`` proper decay lengths (0: decays in place).
-    Each status-2 particle's decay point is drawn once, from its own counter.
+    Each status-2 particle's decay point is drawn once, from its own counter, except the
+    parent's when ``root_decay[4, n]`` gives it.
     """
     key = stream_key(seed, STREAM_PRODUCTION)
     start, stop = daughter_ranges(mothers)
-    _place_vertices(key, np.int64(first_event), p, start, stop, ctau_mm, v)
+    if root_decay is None:
+        root_decay = np.zeros((4, 0))
+    _place_vertices(key, np.int64(first_event), p, start, stop, ctau_mm, root_decay, v)
 
 
-def produce(
-    setup: str, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray, ctau_mm: np.ndarray
-) -> np.ndarray:
-    """Apply production ``setup`` to a batch: returns the vertex array ``v[4, n, k]`` (mm).
-
-    ``rest``: parent at rest at the origin, produced at t = 0. ``ee``: the beams collide at
-    the origin at t = 0 (the kernel has already put the momenta in the lab, boosted along z
-    by the beam energies). ``p`` is left unchanged.
-    """
-    if setup not in SETUPS:
-        raise ValueError(f"unknown production setup {setup!r}; expected one of {SETUPS}")
-    v = np.empty_like(p)
-    v[:, :, mothers < 0] = 0.0  # the parent, or both beams, start at the origin at t = 0
-    place_vertices(seed, first_event, p, mothers, ctau_mm, v)
-    return v

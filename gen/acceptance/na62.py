@@ -1,0 +1,244 @@
+"""NA62 K⁺ → π⁺ + invisible acceptance mimic (experiments.md §1.2–§1.6).
+
+The π⁺ from the K⁺ decay vertex is followed as a straight line through the STRAW chambers,
+with a horizontal p_T kick at the spectrometer magnet between STRAW 2 and 3, to RICH,
+NewCHOD, CHOD, LKr and MUV3; each plane's radial (and beam-hole) acceptance of
+``GeometricAcceptance.cc`` applies. The selection adds the fiducial decay volume and the
+(z_vtx, R_STRAW1) box cut of ``KaonDecaySelection.cc``, and the π⁺ momentum window.
+m²_miss = (P_K − P_π)² uses the K⁺ measured by GTK and the π⁺ by STRAW (π mass
+hypothesis), both smeared with the resolutions of §1.3 [M]. Regions in m²_miss (§1.5):
+SR = R1 ∪ R2 (signal), R1, R2, and CR_kmu2, CR1, pipi0, CR2, K3pi (control); ``FV`` flags
+decays in the fiducial volume (no other cut). The vertex z is the true one (the resolution
+of NA62's track–beam vertex is not modelled). The trigger, random-veto and "selection"
+efficiencies multiply every selected region except FV.
+
+Coordinates: mm from the T10 target, z along the beam; ``setup = "na62"`` production.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gen import pdg
+from gen.options import fraction, non_negative, option, positive, record
+from phase_space._jit import batch_kernel, kernel, prange
+from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+
+# geometry [C, NA62fw GeometricAcceptance.cc], mm
+Z_STRAW = (183_508.0, 194_066.0, 204_459.0, 218_885.0)
+X_STRAW_HOLE = (101.2, 114.4, 92.4, 52.8)
+Z_RICH_FRONT = 219_445.0
+X_RICH_HOLE = 34.0
+Z_NEWCHOD = 238_131.5
+Z_CHOD = (239_009.0, 239_389.0)
+Z_LKR = 241_093.0
+Z_MUV3 = 246_800.0
+# the MNP33 spectrometer magnet as a thin lens at its centre, 196.35–197.65 m
+# [C, ALPINIST ExpParameters.C]; the STRAW beam-hole centres above bend by −4.0 mrad around
+# z ≈ 195.7 m [D], the same direction as the kick
+Z_MAGNET = 197_000.0
+
+
+REGIONS = ("SR", "R1", "R2", "CR_kmu2", "CR1", "pipi0", "CR2", "K3pi", "FV")
+# m²_miss ranges in GeV² [C, KinematicTails.cc]
+M2_RANGES = {
+    "CR_kmu2": (-0.05, 0.0),
+    "R1": (0.0, 0.010),
+    "CR1": (0.010, 0.015),
+    "pipi0": (0.015, 0.021),
+    "CR2": (0.021, 0.026),
+    "R2": (0.026, 0.068),
+    "K3pi": (0.068, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class NA62Cuts:
+    """Cut values and resolutions (experiments.md §1; tags as there)."""
+
+    p_min: float = positive("π⁺ momentum lower edge [C, K2pi.cc]", 15.0, "GeV")
+    p_max: float = positive("π⁺ momentum upper edge [C 2016–18: 35; M 2021–22: 45]", 35.0, "GeV")
+    z_fv_min: float = option(115_000.0, "fiducial decay volume start [C, KaonDecaySelection.cc]", unit="mm")
+    z_fv_max: float = option(165_000.0, "fiducial decay volume end [C, KaonDecaySelection.cc]", unit="mm")
+    box_a: float = option(830.0, "box cut R_STRAW1 > a − b z_vtx: a [C, KaonDecaySelection.cc]", unit="mm")
+    box_b: float = option(0.00436, "box cut slope b [C, KaonDecaySelection.cc]")
+    straw_r_max: float = positive("STRAW outer radius [C, GeometricAcceptance.cc]", 1000.0, "mm")
+    straw_hole: float = positive("STRAW beam-hole radius about the hole centres [C: half size 63.8]", 63.8, "mm")
+    rich_r_min: float = positive("RICH inner radius about x = 34 mm [C]", 100.0, "mm")
+    newchod_r_min: float = positive("NewCHOD inner radius [C]", 140.0, "mm")
+    newchod_r_max: float = positive("NewCHOD outer radius [C]", 1070.0, "mm")
+    chod_r_min: float = positive("CHOD inner radius [C]", 130.0, "mm")
+    chod_r_max: float = positive("CHOD outer radius [C]", 1100.0, "mm")
+    lkr_r_min: float = positive("LKr inner radius [C]", 150.0, "mm")
+    lkr_apothem: float = positive("LKr octagon apothem [C]", 1130.0, "mm")
+    muv3_r_min: float = positive("MUV3 inner radius [C]", 103.0, "mm")
+    muv3_half_side: float = positive("MUV3 square half side [C]", 1320.0, "mm")
+    magnet_kick: float = option(
+        -0.270, "horizontal p_T kick on a π⁺ [M §1.2; C ALPINIST: 0.6928 T × 1.3 m; sign D: the beam holes]",
+        unit="GeV")
+    straw_resolution_const: float = non_negative("STRAW σ_p/p constant term [M]", 0.0030)
+    straw_resolution_slope: float = non_negative("STRAW σ_p/p term ∝ p [M: 0.005 %/GeV]", 5.0e-5, "1/GeV")
+    straw_angle_ms: float = non_negative(
+        "STRAW angular resolution per plane, multiple-scattering term a/p [M: ≈ 60 µrad at 10 GeV/c]", 6.0e-4,
+        "rad GeV")
+    straw_angle_const: float = non_negative(
+        "STRAW angular resolution per plane, constant term [M; with a/p gives σ(m²_miss) ≈ 1e-3 GeV² at K2π]",
+        1.6e-5, "rad")
+    gtk_resolution: float = non_negative("GTK σ_p/p [M]", 0.002)
+    gtk_angle_resolution: float = non_negative("GTK angular resolution per plane [M]", 16e-6, "rad")
+    trigger_efficiency: float = fraction("trigger efficiency factor (card) [M: 0.87 in 2016]", 1.0)
+    selection_efficiency: float = fraction(
+        "losses the mimic does not model (π⁺ PID, K⁺–π⁺ matching, track quality) as one factor (card)", 1.0)
+    random_veto_efficiency: float = fraction("random-veto efficiency ε_RV [M: 0.6–0.7]", 0.65)
+    smear: float = option(1.0, "1: smear GTK and STRAW; 0: true momenta (truth-level study)",
+                          check=lambda x: x in (0.0, 1.0), expected="0 or 1")
+
+
+def cut_record(cuts: NA62Cuts) -> np.ndarray:
+    """Cuts, geometry and PDG masses as the record the kernels read (``c[0].name``)."""
+    return record(
+        cuts,
+        z_straw=Z_STRAW, x_straw_hole=X_STRAW_HOLE, z_rich_front=Z_RICH_FRONT, x_rich_hole=X_RICH_HOLE,
+        z_newchod=Z_NEWCHOD, z_chod=Z_CHOD, z_lkr=Z_LKR, z_muv3=Z_MUV3, z_magnet=Z_MAGNET,
+        m_kaon=pdg.mass(321), m_pion=pdg.mass(211),
+    )
+
+
+@kernel
+def track_at(vertex, p, c, z):
+    """(x, y) [mm] of the π⁺ from ``vertex`` along ``p`` at plane z: straight up to the
+    magnet, then with p_x + kick (the kick applies only to tracks born before the magnet)."""
+    tx = p[1] / p[3]
+    ty = p[2] / p[3]
+    if z <= c.z_magnet or vertex[2] >= c.z_magnet:
+        return vertex[0] + tx * (z - vertex[2]), vertex[1] + ty * (z - vertex[2])
+    x_m = vertex[0] + tx * (c.z_magnet - vertex[2])
+    return x_m + (p[1] + c.magnet_kick) / p[3] * (z - c.z_magnet), vertex[1] + ty * (z - vertex[2])
+
+
+@kernel
+def in_geometry(vertex, p, c):
+    """True if the π⁺ passes every plane of ``GeometricAcceptance.cc`` (§1.2)."""
+    if p[3] <= 0.0 or vertex[2] >= c.z_straw[0]:  # a decay behind STRAW 1 has no track
+        return False
+    for j in range(4):
+        x, y = track_at(vertex, p, c, c.z_straw[j])
+        if x * x + y * y >= c.straw_r_max**2:
+            return False
+        if (x - c.x_straw_hole[j]) ** 2 + y * y <= c.straw_hole**2:
+            return False
+    x, y = track_at(vertex, p, c, c.z_rich_front)
+    if (x - c.x_rich_hole) ** 2 + y * y <= c.rich_r_min**2:
+        return False
+    x, y = track_at(vertex, p, c, c.z_newchod)
+    r2 = x * x + y * y
+    if r2 <= c.newchod_r_min**2 or r2 >= c.newchod_r_max**2:
+        return False
+    for j in range(2):
+        x, y = track_at(vertex, p, c, c.z_chod[j])
+        r2 = x * x + y * y
+        if r2 <= c.chod_r_min**2 or r2 >= c.chod_r_max**2:
+            return False
+    x, y = track_at(vertex, p, c, c.z_lkr)
+    apothem = c.lkr_apothem
+    if x * x + y * y <= c.lkr_r_min**2 or abs(x) >= apothem or abs(y) >= apothem:
+        return False
+    if abs(x) + abs(y) >= math.sqrt(2.0) * apothem:  # the octagon's diagonal sides
+        return False
+    x, y = track_at(vertex, p, c, c.z_muv3)
+    return not (x * x + y * y <= c.muv3_r_min**2 or abs(x) >= c.muv3_half_side or abs(y) >= c.muv3_half_side)
+
+
+@kernel
+def kinematic_cuts(p_pi, z_vtx, r_straw1, c):
+    """π⁺ momentum window [GeV], fiducial volume and (z_vtx, R_STRAW1) box cut [mm] (§1.2, §1.4)."""
+    return c.p_min < p_pi < c.p_max and c.z_fv_min < z_vtx < c.z_fv_max and r_straw1 > c.box_a - c.box_b * z_vtx
+
+
+@kernel
+def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
+    """(E, px, py, pz) with |p| × (1 + σ_p g1) and slopes dx/dz, dy/dz + σ_θ (g2, g3)."""
+    p_abs = math.sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3]) * (1.0 + sigma_p * g1)
+    tx = p[1] / p[3] + sigma_angle * g2
+    ty = p[2] / p[3] + sigma_angle * g3
+    pz = p_abs / math.sqrt(1.0 + tx * tx + ty * ty)
+    return (math.sqrt(p_abs * p_abs + mass * mass), tx * pz, ty * pz, pz)
+
+
+@batch_kernel
+def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1_out, passed, in_fv):
+    """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection."""
+    n = kaon.shape[1]
+    smear = cuts[0].smear > 0.0
+    for i in prange(n):
+        c = cuts[0]  # a record must be taken inside the parallel loop (numba parfor lowering)
+        base = np.uint64(first_event + i) * np.uint64(STRIDE)
+        k = (kaon[0, i], kaon[1, i], kaon[2, i], kaon[3, i])
+        pi = (pion[0, i], pion[1, i], pion[2, i], pion[3, i])
+        vtx = (vertex[0, i], vertex[1, i], vertex[2, i])
+        p_true = math.sqrt(pi[1] ** 2 + pi[2] ** 2 + pi[3] ** 2)
+        if smear:
+            g1, g2 = gaussian_pair(key, base)
+            g3, g4 = gaussian_pair(key, base + np.uint64(2))
+            g5, g6 = gaussian_pair(key, base + np.uint64(4))
+            sigma_p = math.hypot(c.straw_resolution_const, c.straw_resolution_slope * p_true)
+            sigma_angle = math.hypot(c.straw_angle_ms / p_true, c.straw_angle_const)
+            k_meas = _measured(k, c.m_kaon, c.gtk_resolution, c.gtk_angle_resolution, g1, g2, g3)
+            pi_meas = _measured(pi, c.m_pion, sigma_p, sigma_angle, g4, g5, g6)
+        else:
+            k_meas = _measured(k, c.m_kaon, 0.0, 0.0, 0.0, 0.0, 0.0)
+            pi_meas = _measured(pi, c.m_pion, 0.0, 0.0, 0.0, 0.0, 0.0)
+        miss = (k_meas[0] - pi_meas[0], k_meas[1] - pi_meas[1], k_meas[2] - pi_meas[2], k_meas[3] - pi_meas[3])
+        m2_out[i] = miss[0] ** 2 - miss[1] ** 2 - miss[2] ** 2 - miss[3] ** 2
+        p_meas = math.sqrt(pi_meas[1] ** 2 + pi_meas[2] ** 2 + pi_meas[3] ** 2)
+        p_out[i] = p_meas
+        z_out[i] = vtx[2]
+        in_fv[i] = c.z_fv_min < vtx[2] < c.z_fv_max
+        r1 = math.nan
+        forward = pi[3] > 0.0
+        if forward:
+            x1, y1 = track_at(vtx, pi, c, c.z_straw[0])
+            r1 = math.sqrt((x1 - c.x_straw_hole[0]) ** 2 + y1 * y1)
+        r1_out[i] = r1
+        passed[i] = forward and kinematic_cuts(p_meas, vtx[2], r1, c) and in_geometry(vtx, pi, c)
+
+
+@dataclass(frozen=True)
+class NA62Acceptance:
+    """NA62 π⁺νν̄-style selection; regions in m²_miss (module docstring)."""
+
+    cuts: NA62Cuts = field(default_factory=NA62Cuts)
+    name: str = "na62"
+    regions: tuple[str, ...] = REGIONS
+    signal_regions: tuple[str, ...] = ("SR", "R1", "R2")  # what scans plot
+    signatures: tuple[str, ...] = ("k_plus",)
+    setups: tuple[str, ...] = ("na62",)
+
+    @property
+    def efficiency(self) -> dict[str, float]:
+        factor = self.cuts.trigger_efficiency * self.cuts.random_veto_efficiency * self.cuts.selection_efficiency
+        return {region: (1.0 if region == "FV" else factor) for region in self.regions}
+
+    def apply(
+        self, p: np.ndarray, pid: np.ndarray, q2: np.ndarray, context: dict[str, Any], seed: int,  # noqa: ARG002
+        first_event: int, v: np.ndarray | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        assert v is not None, "the NA62 acceptance needs the decay vertices"
+        pion_slot = context["slots"][211][0]
+        kaon = np.ascontiguousarray(p[:, :, 0])
+        pion = np.ascontiguousarray(p[:, :, pion_slot])
+        vertex = np.ascontiguousarray(v[:3, :, pion_slot])  # the π⁺ is produced at the K⁺ decay
+        n = p.shape[1]
+        m2, p_pi, z_vtx, r1 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        passed, in_fv = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+        _select(stream_key(seed, STREAM_ACCEPTANCE), np.int64(first_event), kaon, pion, vertex,
+                cut_record(self.cuts), m2, p_pi, z_vtx, r1, passed, in_fv)
+        selected = {region: passed & (lo < m2) & (m2 < hi) for region, (lo, hi) in M2_RANGES.items()}
+        selected["SR"] = selected["R1"] | selected["R2"]
+        selected["FV"] = in_fv
+        observables = {"m2_miss": m2, "p_pi": p_pi, "z_vtx": z_vtx, "r_straw1": r1, "q2": q2}
+        return observables, {region: selected[region] for region in REGIONS}

@@ -1,0 +1,252 @@
+"""Kaon beams in flight: NA62 (K⁺ at 75 GeV/c) and KOTO (K_L pencil beam), experiments.md §1.1, §2.1.
+
+Each event's kaon gets a momentum (and, for NA62, slopes and a position at the reference
+plane), decays at a point drawn from the decay law restricted to the decay region
+[z_min, z_max], and the whole record is carried from the kaon rest frame to the lab. The
+kaon momenta are drawn from the spectrum of the kaons that *decay* in the region,
+f(p) P(p)/⟨P⟩ with P = 1 − exp(−(z_max − z_min)/λ_z), λ_z = (p_z/m) cτ, and every weight is
+multiplied by ⟨P⟩ = ∫f P/∫f: Σw is "per kaon entering the decay region" (expected events =
+N(kaons entering the region) × Σw(selected)), the acceptances are per kaon decay in the
+region, and unweighted events keep equal weights.
+
+Coordinates: NA62 — mm from the T10 target along the beam line (z), x horizontal;
+KOTO — mm from the upstream edge of the front barrel ("detector front"), beam along z.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gen.options import non_negative, option, positive
+from phase_space._jit import batch_kernel, kernel, prange
+from phase_space.kinematics import boost_from_rest
+from phase_space.random import STREAM_PRODUCTION, STRIDE, gaussian_pair, stream_key, uniform
+
+_BEAM_COUNTER = 32  # production-stream counters 32.. of an event (0..31: vertex draws)
+
+
+@dataclass(frozen=True)
+class NA62Beam:
+    """[production] setup = "na62": the K⁺ beam and the decay region (experiments.md §1.1, §1.2)."""
+
+    momentum: float = positive("central K⁺ momentum [V, arXiv:2312.17188]", 75.0, "GeV")
+    momentum_spread: float = non_negative("relative rms momentum spread [V, 2312.17188]", 0.01)
+    slope_x: float = option(1.2e-3, "mean dx/dz of the beam [C, BeamParameters.cc]", unit="rad")
+    slope_y: float = option(0.0, "mean dy/dz of the beam [C, BeamParameters.cc]", unit="rad")
+    slope_spread: float = non_negative("rms beam divergence per plane [M, ≲ 100 µrad]", 1.0e-4, "rad")
+    z_reference: float = option(102_400.0, "reference plane (GTK3) [C, BeamParameters.cc]", unit="mm")
+    x_reference: float = option(0.0, "beam centre x at the reference plane", unit="mm")
+    y_reference: float = option(0.0, "beam centre y at the reference plane", unit="mm")
+    spot_x: float = non_negative("rms beam size x at GTK3 [M, 60 mm full width as ±2σ]", 15.0, "mm")
+    spot_y: float = non_negative("rms beam size y at GTK3 [M, 27 mm full width as ±2σ]", 6.75, "mm")
+    z_min: float = option(102_425.0, "decay region start [C, NA62MC StandardRun.mac]", unit="mm")
+    z_max: float = option(180_000.0, "decay region end [C, NA62MC StandardRun.mac]", unit="mm")
+
+
+@dataclass(frozen=True)
+class KOTOBeam:
+    """[production] setup = "koto": the K_L spectrum and the decay region (experiments.md §2.1, §2.2).
+
+    The default spectrum is the asymmetric Gaussian of §2.1 (f(p) ∝ exp(−(p−μ)²/2σ(p)²),
+    σ(p) = σ₀(1 − (A + S p)(p − μ))) with μ, σ₀ as quoted there [M, unverified] and A chosen
+    so that the peak is 1.4 GeV/c and the mean 2.1 GeV/c over 0.5–5 GeV/c, as §2.1 describes;
+    ``momentum_table`` replaces it by a measured spectrum (CSV: p [GeV], density).
+    """
+
+    mu: float = positive("spectrum peak μ [M, experiments.md §2.1]", 1.4, "GeV")
+    sigma0: float = positive("spectrum width σ₀ [M, §2.1]", 0.8, "GeV")
+    asymmetry_a: float = option(-0.3154, "A of σ(p) (mean 2.1 GeV/c; [M] choice)")
+    asymmetry_s: float = option(0.0, "S of σ(p) [M]", unit="1/GeV")
+    p_min: float = positive("lowest K_L momentum [M, §2.1]", 0.5, "GeV")
+    p_max: float = positive("highest K_L momentum [M, §2.1]", 5.0, "GeV")
+    momentum_table: str = option("", "CSV file (p [GeV], density) replacing the shape; empty: the shape",
+                                 kind=str, expected="a file name")
+    z_target: float = option(-21_000.0, "T1 target position [C, ALPINIST: detector front 21 m from T1]", unit="mm")
+    z_min: float = option(0.0, "decay region start (detector front)", unit="mm")
+    z_max: float = option(6_000.0, "decay region end: the CsI face [C, ALPINIST ZECal 27 m − 21 m]", unit="mm")
+
+
+def spectrum(beam: KOTOBeam, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """(p, f(p)) of the K_L spectrum at the beam-line exit: the card's table or the shape."""
+    if beam.momentum_table:
+        data = np.loadtxt(Path(beam.momentum_table), delimiter=",", comments="#", ndmin=2)
+        if data.shape[1] < 2 or data.shape[0] < 2:
+            raise ValueError("needs at least two rows of two columns")
+        p, density = data[:, 0], np.clip(data[:, 1], 0.0, None)
+        if np.any(np.diff(p) <= 0) or p[0] <= 0:
+            raise ValueError("momenta must be positive and increasing")
+        if not density.sum() > 0:
+            raise ValueError("the density is zero everywhere")
+        return p, density
+    p = np.linspace(beam.p_min, beam.p_max, points)
+    sigma = beam.sigma0 * (1.0 - (beam.asymmetry_a + beam.asymmetry_s * p) * (p - beam.mu))
+    sigma = np.maximum(sigma, 1e-3 * beam.sigma0)
+    return p, np.exp(-((p - beam.mu) ** 2) / (2.0 * sigma**2))
+
+
+def decay_probability(p_z: np.ndarray | float, mass: float, ctau_mm: float, length_mm: float) -> np.ndarray:
+    """P(decay within ``length_mm`` of z) = 1 − exp(−L m/(p_z cτ)) for a kaon of p_z [GeV]."""
+    return -np.expm1(-length_mm * mass / (np.asarray(p_z, dtype=float) * ctau_mm))
+
+
+def decaying_spectrum(p: np.ndarray, density: np.ndarray, probability: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, float]:
+    """(p, CDF, ⟨P⟩) of the momenta of the kaons that decay in the region, f(p) P(p)/⟨P⟩.
+
+    ``density`` f and P are tabulated on ``p`` and taken piecewise linear; the CDF is the
+    trapezoid integral of f P (inverse-transform sampling interpolates it linearly).
+    ⟨P⟩ = ∫ f P dp / ∫ f dp, the probability that a kaon entering the region decays in it.
+    """
+    fp = density * probability
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (fp[1:] + fp[:-1]) * np.diff(p))])
+    norm = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(p))])[-1]
+    return np.ascontiguousarray(p, dtype=float), np.ascontiguousarray(cdf / cdf[-1]), float(cdf[-1] / norm)
+
+
+def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Decaying-K_L momentum table (p, CDF, ⟨P⟩) of :func:`decaying_spectrum`."""
+    p, density = spectrum(beam, points)
+    return decaying_spectrum(p, density, decay_probability(p, mass, ctau_mm, beam.z_max - beam.z_min))
+
+
+NA62_SIGMAS = 7.0  # the K⁺ momentum Gaussian is truncated at ±7σ (a 2.6e-12 tail)
+
+
+def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Decaying-K⁺ momentum table for the Gaussian momentum spread, with p_z = p/√(1 + x'₀² + y'₀²)."""
+    sigma = beam.momentum * beam.momentum_spread
+    monochromatic = beam.momentum_spread < 1e-9  # below: a grid of equal momenta
+    if monochromatic:
+        p = np.array([beam.momentum, beam.momentum])
+        density = np.ones(2)
+    else:
+        p = np.linspace(beam.momentum - NA62_SIGMAS * sigma, beam.momentum + NA62_SIGMAS * sigma, points)
+        density = np.exp(-0.5 * ((p - beam.momentum) / sigma) ** 2)
+    norm = math.sqrt(1.0 + beam.slope_x**2 + beam.slope_y**2)
+    probability = decay_probability(p / norm, mass, ctau_mm, beam.z_max - beam.z_min)
+    if monochromatic:
+        return p, np.array([0.0, 1.0]), float(probability[0])
+    return decaying_spectrum(p, density, probability)
+
+
+@kernel
+def _boost_record(p, i, k, kaon):
+    """Carry event ``i`` from the kaon rest frame to the lab; slot 0 becomes ``kaon``."""
+    for s in range(1, k):
+        lab = boost_from_rest((p[0, i, s], p[1, i, s], p[2, i, s], p[3, i, s]), kaon)
+        p[0, i, s] = lab[0]
+        p[1, i, s] = lab[1]
+        p[2, i, s] = lab[2]
+        p[3, i, s] = lab[3]
+    p[0, i, 0] = kaon[0]
+    p[1, i, 0] = kaon[1]
+    p[2, i, 0] = kaon[2]
+    p[3, i, 0] = kaon[3]
+
+
+@kernel
+def _decay_z(u, z_min, z_max, lam):
+    """z of the decay from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max]."""
+    return z_min - lam * math.log1p(-u * -math.expm1(-(z_max - z_min) / lam))
+
+
+@batch_kernel
+def _na62(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, weight_factor):
+    """params = [⟨P⟩, σ'/x'0/y'0..., see :func:`na62`]; momenta from the decaying-K⁺ table."""
+    n = p.shape[1]
+    k = p.shape[2]
+    mean_probability, sx, sy, sig_s = params[0], params[1], params[2], params[3]
+    z_ref, x_ref, y_ref, sig_x, sig_y = params[4], params[5], params[6], params[7], params[8]
+    z_min, z_max = params[9], params[10]
+    nominal_norm = math.sqrt(1.0 + sx * sx + sy * sy)
+    for i in prange(n):
+        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
+        momentum = np.interp(uniform(key, base), cdf, p_grid)
+        g1, g2 = gaussian_pair(key, base + np.uint64(2))
+        g3, g4 = gaussian_pair(key, base + np.uint64(4))
+        slope_x = sx + sig_s * g1
+        slope_y = sy + sig_s * g2
+        x0 = x_ref + sig_x * g3
+        y0 = y_ref + sig_y * g4
+        norm = math.sqrt(1.0 + slope_x * slope_x + slope_y * slope_y)
+        pz = momentum / norm
+        kaon = (math.sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
+        lam = pz / mass * ctau
+        z = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, lam)
+        # the table used the nominal slopes; the event's own slopes change P by a relative
+        # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
+        p_event = -math.expm1(-(z_max - z_min) / lam)
+        p_table = -math.expm1(-(z_max - z_min) * mass * nominal_norm / (momentum * ctau))
+        weight_factor[i] = mean_probability * p_event / p_table
+        dz = z - z_ref
+        root_decay[0, i] = x0 + slope_x * dz
+        root_decay[1, i] = y0 + slope_y * dz
+        root_decay[2, i] = z
+        root_decay[3, i] = dz * norm * kaon[0] / momentum  # ct = path × E/p
+        v[0, i, 0] = x0
+        v[1, i, 0] = y0
+        v[2, i, 0] = z_ref
+        v[3, i, 0] = 0.0
+        _boost_record(p, i, k, kaon)
+
+
+@batch_kernel
+def _koto(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, weight_factor):
+    """params = [⟨P⟩, z_target, z_min, z_max]; K_L along +z, momenta from the decaying-K_L table."""
+    n = p.shape[1]
+    k = p.shape[2]
+    mean_probability, z_target, z_min, z_max = params[0], params[1], params[2], params[3]
+    for i in prange(n):
+        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
+        momentum = np.interp(uniform(key, base), cdf, p_grid)
+        kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
+        z = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
+        weight_factor[i] = mean_probability
+        root_decay[0, i] = 0.0
+        root_decay[1, i] = 0.0
+        root_decay[2, i] = z
+        root_decay[3, i] = (z - z_target) * kaon[0] / momentum
+        v[0, i, 0] = 0.0
+        v[1, i, 0] = 0.0
+        v[2, i, 0] = z_target
+        v[3, i, 0] = 0.0
+        _boost_record(p, i, k, kaon)
+
+
+def na62(beam: NA62Beam, grid: tuple[np.ndarray, np.ndarray, float], seed: int, first_event: int,
+         p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boost ``p[4, n, k]`` to the lab in place; returns (v with the parent's vertex, root decay, P).
+
+    ``grid`` from :func:`na62_grid`; the weight factor is ⟨P⟩ (× the slope correction).
+    """
+    n = p.shape[1]
+    v = np.empty_like(p)
+    root_decay = np.empty((4, n))
+    weight_factor = np.empty(n)
+    params = np.array([
+        grid[2], beam.slope_x, beam.slope_y, beam.slope_spread,
+        beam.z_reference, beam.x_reference, beam.y_reference, beam.spot_x, beam.spot_y,
+        beam.z_min, beam.z_max,
+    ])
+    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid[0], grid[1], params,
+          float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
+    return v, root_decay, weight_factor
+
+
+def koto(beam: KOTOBeam, grid: tuple[np.ndarray, np.ndarray, float], seed: int, first_event: int,
+         p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`na62` for the K_L beam (``grid`` from :func:`koto_grid`)."""
+    n = p.shape[1]
+    v = np.empty_like(p)
+    root_decay = np.empty((4, n))
+    weight_factor = np.empty(n)
+    params = np.array([grid[2], beam.z_target, beam.z_min, beam.z_max])
+    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid[0], grid[1], params,
+          float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
+    return v, root_decay, weight_factor
