@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from phase_space._jit import kernel
 from phase_space.kinematics import TWO_PI
 
@@ -55,3 +57,32 @@ def cos_theta(u):
 def azimuth(u):
     """φ = 2π u (Jacobian 2π)."""
     return TWO_PI * u
+
+
+GUIDE_SIZE = 4096  # guide-table entries of a tabulated distribution
+
+
+def tabulated(x, density):
+    """A piecewise-linear density on the grid ``x`` as the tables that :func:`from_table`
+    samples: ``(x, cdf, guide)`` with the trapezoid CDF normalised to 1 and a guide table
+    (Chen and Asau): ``guide[j]`` is the last bin whose CDF is ≤ j/GUIDE_SIZE."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    density = np.asarray(density, dtype=np.float64)
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(x))])
+    cdf = np.ascontiguousarray(cdf / cdf[-1])
+    levels = np.arange(GUIDE_SIZE + 1) / GUIDE_SIZE
+    guide = np.clip(np.searchsorted(cdf, levels, side="right") - 1, 0, x.size - 2).astype(np.int64)
+    return x, cdf, guide
+
+
+@kernel
+def from_table(u, x, cdf, guide):
+    """x with the CDF tabulated by :func:`tabulated`, from a uniform ``u`` in [0, 1): the
+    guide table gives the bin in O(1) on average; linear in u within the bin (the inverse of
+    the piecewise-linear CDF)."""
+    i = guide[int(u * (guide.size - 1))]
+    while i < x.size - 2 and cdf[i + 1] <= u:
+        i += 1
+    width = cdf[i + 1] - cdf[i]
+    t = (u - cdf[i]) / width if width > 0.0 else 0.0
+    return x[i] + t * (x[i + 1] - x[i])

@@ -60,11 +60,30 @@ def uniform(key, counter):
     return float(splitmix64(key, counter) >> _S11) * _TO_UNIT
 
 
+GAUSSIAN_PAIR_COUNTERS = 14  # counters one gaussian_pair call may use
+_POLAR_TRIES = 6
+
+
 @kernel
 def gaussian_pair(key, counter):
-    """Two independent N(0, 1) deviates from uniforms ``counter`` and ``counter + 1`` (Box–Muller)."""
-    radius = math.sqrt(-2.0 * math.log1p(-uniform(key, counter)))
-    phi = 2.0 * math.pi * uniform(key, counter + np.uint64(1))
+    """Two independent N(0, 1) deviates from counters ``counter`` … ``counter + 13``.
+
+    Marsaglia's polar method (no trigonometric functions) with up to six tries, each on two
+    fresh counters; if all six points fall outside the unit disc (probability 1e-4), the
+    Box–Muller transform of the last two counters. Every branch yields an exact Gaussian pair
+    independent of the branch taken, so the mixture is exact.
+    """
+    for attempt in range(_POLAR_TRIES):
+        c = counter + np.uint64(2 * attempt)
+        x = 2.0 * uniform(key, c) - 1.0
+        y = 2.0 * uniform(key, c + np.uint64(1)) - 1.0
+        s = x * x + y * y
+        if 0.0 < s < 1.0:
+            factor = math.sqrt(-2.0 * math.log(s) / s)
+            return x * factor, y * factor
+    c = counter + np.uint64(2 * _POLAR_TRIES)
+    radius = math.sqrt(-2.0 * math.log1p(-uniform(key, c)))
+    phi = 2.0 * math.pi * uniform(key, c + np.uint64(1))
     return radius * math.cos(phi), radius * math.sin(phi)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+from phase_space.random import GAUSSIAN_PAIR_COUNTERS, STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
 
 REGIONS = ("SR", "presel")
 
@@ -170,8 +170,8 @@ def _select(key, first_event, g1, g2, vertex, cuts, out_e1, out_e2, out_z, out_p
         e2 = g2[0, i]
         if smear:
             a1, a2 = gaussian_pair(key, base)
-            b1, b2 = gaussian_pair(key, base + np.uint64(2))
-            d1, d2 = gaussian_pair(key, base + np.uint64(4))
+            b1, b2 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
+            d1, d2 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
             e1 *= 1.0 + math.sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e1) * a1
             e2 *= 1.0 + math.sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e2) * a2
             x1 += c.position_resolution * b1

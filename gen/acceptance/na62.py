@@ -26,7 +26,7 @@ import numpy as np
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+from phase_space.random import GAUSSIAN_PAIR_COUNTERS, STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
 
 # geometry [C, NA62fw GeometricAcceptance.cc], mm
 Z_STRAW = (183_508.0, 194_066.0, 204_459.0, 218_885.0)
@@ -183,8 +183,8 @@ def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1
         p_true = math.sqrt(pi[1] ** 2 + pi[2] ** 2 + pi[3] ** 2)
         if smear:
             g1, g2 = gaussian_pair(key, base)
-            g3, g4 = gaussian_pair(key, base + np.uint64(2))
-            g5, g6 = gaussian_pair(key, base + np.uint64(4))
+            g3, g4 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
+            g5, g6 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
             sigma_p = math.hypot(c.straw_resolution_const, c.straw_resolution_slope * p_true)
             sigma_angle = math.hypot(c.straw_angle_ms / p_true, c.straw_angle_const)
             k_meas = _measured(k, c.m_kaon, c.gtk_resolution, c.gtk_angle_resolution, g1, g2, g3)

@@ -108,7 +108,7 @@ class Producer:
     @property
     def mean_decay_probability(self) -> float | None:
         """⟨P⟩: the probability that a kaon entering the decay region decays in it."""
-        return None if self._grid is None else self._grid[2]
+        return None if self._grid is None else self._grid.mean_probability
 
     def __call__(
         self, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray, ctau_mm: np.ndarray

@@ -24,9 +24,17 @@ import numpy as np
 from gen.options import non_negative, option, positive
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.kinematics import boost_from_rest
-from phase_space.random import STREAM_PRODUCTION, STRIDE, gaussian_pair, stream_key, uniform
+from phase_space.maps import from_table, tabulated
+from phase_space.random import (
+    GAUSSIAN_PAIR_COUNTERS,
+    STREAM_PRODUCTION,
+    STRIDE,
+    gaussian_pair,
+    stream_key,
+    uniform,
+)
 
-_BEAM_COUNTER = 32  # production-stream counters 32.. of an event (0..31: vertex draws)
+_BEAM_COUNTER = 32  # production-stream counters 32..61 of an event (0..31: vertex draws)
 
 
 @dataclass(frozen=True)
@@ -93,23 +101,28 @@ def decay_probability(p_z: np.ndarray | float, mass: float, ctau_mm: float, leng
     return -np.expm1(-length_mm * mass / (np.asarray(p_z, dtype=float) * ctau_mm))
 
 
-def decaying_spectrum(p: np.ndarray, density: np.ndarray, probability: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(p, CDF, ⟨P⟩) of the momenta of the kaons that decay in the region, f(p) P(p)/⟨P⟩.
+@dataclass(frozen=True)
+class DecayingSpectrum:
+    """Momenta of the kaons that decay in the region, f(p) P(p)/⟨P⟩, as sampling tables
+    (``phase_space.maps.tabulated``), and ⟨P⟩ = ∫ f P dp / ∫ f dp: the probability that a
+    kaon entering the region decays in it."""
 
-    ``density`` f and P are tabulated on ``p`` and taken piecewise linear; the CDF is the
-    trapezoid integral of f P (inverse-transform sampling interpolates it linearly).
-    ⟨P⟩ = ∫ f P dp / ∫ f dp, the probability that a kaon entering the region decays in it.
-    """
+    p: np.ndarray
+    cdf: np.ndarray
+    guide: np.ndarray
+    mean_probability: float
+
+
+def decaying_spectrum(p: np.ndarray, density: np.ndarray, probability: np.ndarray) -> DecayingSpectrum:
+    """f (``density``) and P tabulated on ``p`` [GeV], both taken piecewise linear."""
     fp = density * probability
-    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (fp[1:] + fp[:-1]) * np.diff(p))])
-    norm = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(p))])[-1]
-    return np.ascontiguousarray(p, dtype=float), np.ascontiguousarray(cdf / cdf[-1]), float(cdf[-1] / norm)
+    decaying = np.sum(0.5 * (fp[1:] + fp[:-1]) * np.diff(p))
+    entering = np.sum(0.5 * (density[1:] + density[:-1]) * np.diff(p))
+    return DecayingSpectrum(*tabulated(p, fp), mean_probability=float(decaying / entering))
 
 
-def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001
-              ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Decaying-K_L momentum table (p, CDF, ⟨P⟩) of :func:`decaying_spectrum`."""
+def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001) -> DecayingSpectrum:
+    """The decaying-K_L spectrum (K_L along the axis: p_z = p)."""
     p, density = spectrum(beam, points)
     return decaying_spectrum(p, density, decay_probability(p, mass, ctau_mm, beam.z_max - beam.z_min))
 
@@ -117,9 +130,9 @@ def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001
 NA62_SIGMAS = 7.0  # the K⁺ momentum Gaussian is truncated at ±7σ (a 2.6e-12 tail)
 
 
-def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001
-              ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Decaying-K⁺ momentum table for the Gaussian momentum spread, with p_z = p/√(1 + x'₀² + y'₀²)."""
+def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001) -> DecayingSpectrum:
+    """The decaying-K⁺ spectrum for the Gaussian momentum spread, with p_z = p/√(1 + x′₀² + y′₀²)
+    at the nominal slopes (the kernel corrects P for each event's own slopes)."""
     sigma = beam.momentum * beam.momentum_spread
     monochromatic = beam.momentum_spread < 1e-9  # below: a grid of equal momenta
     if monochromatic:
@@ -131,7 +144,7 @@ def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001
     norm = math.sqrt(1.0 + beam.slope_x**2 + beam.slope_y**2)
     probability = decay_probability(p / norm, mass, ctau_mm, beam.z_max - beam.z_min)
     if monochromatic:
-        return p, np.array([0.0, 1.0]), float(probability[0])
+        return DecayingSpectrum(p, np.array([0.0, 1.0]), np.zeros(2, dtype=np.int64), float(probability[0]))
     return decaying_spectrum(p, density, probability)
 
 
@@ -152,12 +165,14 @@ def _boost_record(p, i, k, kaon):
 
 @kernel
 def _decay_z(u, z_min, z_max, lam):
-    """z of the decay from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max]."""
-    return z_min - lam * math.log1p(-u * -math.expm1(-(z_max - z_min) / lam))
+    """(z, P): the decay z from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max], and
+    P = 1 − exp(−(z_max − z_min)/λ), the probability of decaying there."""
+    probability = -math.expm1(-(z_max - z_min) / lam)
+    return z_min - lam * math.log1p(-u * probability), probability
 
 
 @batch_kernel
-def _na62(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, weight_factor):
+def _na62(key, first_event, p_grid, cdf, guide, params, mass, ctau, p, v, root_decay, weight_factor):
     """params = [⟨P⟩, σ'/x'0/y'0..., see :func:`na62`]; momenta from the decaying-K⁺ table."""
     n = p.shape[1]
     k = p.shape[2]
@@ -167,9 +182,9 @@ def _na62(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, w
     nominal_norm = math.sqrt(1.0 + sx * sx + sy * sy)
     for i in prange(n):
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
-        momentum = np.interp(uniform(key, base), cdf, p_grid)
+        momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         g1, g2 = gaussian_pair(key, base + np.uint64(2))
-        g3, g4 = gaussian_pair(key, base + np.uint64(4))
+        g3, g4 = gaussian_pair(key, base + np.uint64(2 + GAUSSIAN_PAIR_COUNTERS))
         slope_x = sx + sig_s * g1
         slope_y = sy + sig_s * g2
         x0 = x_ref + sig_x * g3
@@ -178,10 +193,9 @@ def _na62(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, w
         pz = momentum / norm
         kaon = (math.sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
         lam = pz / mass * ctau
-        z = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, lam)
+        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, lam)
         # the table used the nominal slopes; the event's own slopes change P by a relative
         # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
-        p_event = -math.expm1(-(z_max - z_min) / lam)
         p_table = -math.expm1(-(z_max - z_min) * mass * nominal_norm / (momentum * ctau))
         weight_factor[i] = mean_probability * p_event / p_table
         dz = z - z_ref
@@ -197,16 +211,16 @@ def _na62(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, w
 
 
 @batch_kernel
-def _koto(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, weight_factor):
+def _koto(key, first_event, p_grid, cdf, guide, params, mass, ctau, p, v, root_decay, weight_factor):
     """params = [⟨P⟩, z_target, z_min, z_max]; K_L along +z, momenta from the decaying-K_L table."""
     n = p.shape[1]
     k = p.shape[2]
     mean_probability, z_target, z_min, z_max = params[0], params[1], params[2], params[3]
     for i in prange(n):
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
-        momentum = np.interp(uniform(key, base), cdf, p_grid)
+        momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
-        z = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
+        z, _ = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
         weight_factor[i] = mean_probability
         root_decay[0, i] = 0.0
         root_decay[1, i] = 0.0
@@ -219,7 +233,7 @@ def _koto(key, first_event, p_grid, cdf, params, mass, ctau, p, v, root_decay, w
         _boost_record(p, i, k, kaon)
 
 
-def na62(beam: NA62Beam, grid: tuple[np.ndarray, np.ndarray, float], seed: int, first_event: int,
+def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
          p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boost ``p[4, n, k]`` to the lab in place; returns (v with the parent's vertex, root decay, P).
 
@@ -230,23 +244,23 @@ def na62(beam: NA62Beam, grid: tuple[np.ndarray, np.ndarray, float], seed: int, 
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
     params = np.array([
-        grid[2], beam.slope_x, beam.slope_y, beam.slope_spread,
+        grid.mean_probability, beam.slope_x, beam.slope_y, beam.slope_spread,
         beam.z_reference, beam.x_reference, beam.y_reference, beam.spot_x, beam.spot_y,
         beam.z_min, beam.z_max,
     ])
-    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid[0], grid[1], params,
+    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide, params,
           float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
     return v, root_decay, weight_factor
 
 
-def koto(beam: KOTOBeam, grid: tuple[np.ndarray, np.ndarray, float], seed: int, first_event: int,
+def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
          p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`na62` for the K_L beam (``grid`` from :func:`koto_grid`)."""
     n = p.shape[1]
     v = np.empty_like(p)
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
-    params = np.array([grid[2], beam.z_target, beam.z_min, beam.z_max])
-    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid[0], grid[1], params,
+    params = np.array([grid.mean_probability, beam.z_target, beam.z_min, beam.z_max])
+    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide, params,
           float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
     return v, root_decay, weight_factor

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from numba import njit
 from scipy import stats
 
-from phase_space.random import STRIDE, splitmix64, stream_key, uniform, uniforms
+from phase_space.random import (
+    GAUSSIAN_PAIR_COUNTERS,
+    STRIDE,
+    gaussian_pair,
+    splitmix64,
+    stream_key,
+    uniform,
+    uniforms,
+)
 
 
 def test_splitmix64_matches_reference_c_code():
@@ -58,3 +68,40 @@ def test_uniformity_and_independence():
     corr = np.corrcoef(u.T)
     assert np.max(np.abs(corr - np.eye(4))) < 5 / np.sqrt(u.shape[0])
     assert abs(np.corrcoef(u[:-1, 0], u[1:, 0])[0, 1]) < 5 / np.sqrt(u.shape[0])
+
+
+@njit
+def _pairs(key, n, out):
+    for i in range(n):
+        a, b = gaussian_pair(key, np.uint64(i) * np.uint64(GAUSSIAN_PAIR_COUNTERS))
+        out[0, i] = a
+        out[1, i] = b
+
+
+def test_gaussian_pairs_are_standard_normal_and_independent():
+    """χ² in 50 equiprobable bins of each deviate and of their rotation (a + b)/√2 (which is
+    N(0, 1) only for independent pairs); p > 1e-3 with a fixed key."""
+    n = 400_000
+    out = np.empty((2, n))
+    _pairs(stream_key(5, 1), n, out)
+    edges = stats.norm.ppf(np.linspace(0, 1, 51))
+    for sample in (out[0], out[1], (out[0] + out[1]) / np.sqrt(2), (out[0] - out[1]) / np.sqrt(2)):
+        observed, _ = np.histogram(sample, bins=edges)
+        assert stats.chisquare(observed).pvalue > 1e-3
+    assert abs(np.corrcoef(out)[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_gaussian_pair_fallback_branch_is_normal():
+    """Force the Box–Muller fallback: counters whose six polar tries all miss the disc."""
+    key = stream_key(11, 2)
+    n = 300_000
+    u = 2 * uniforms(key, 0, n, 12) - 1  # event i: counters i·STRIDE + j
+    outside = (u[:, 0::2] ** 2 + u[:, 1::2] ** 2 >= 1).all(axis=1)
+    misses = np.flatnonzero(outside) * STRIDE
+    assert 10 <= misses.size <= 60  # 0.2146⁶ × 3e5 ≈ 29
+    for start in misses.tolist():
+        a, b = gaussian_pair(key, np.uint64(start))
+        c = start + 12
+        r = np.sqrt(-2 * np.log1p(-uniform(key, np.uint64(c))))
+        phi = 2 * np.pi * uniform(key, np.uint64(c + 1))
+        assert (a, b) == pytest.approx((r * np.cos(phi), r * np.sin(phi)), rel=1e-12)
