@@ -240,7 +240,8 @@ class RunSection:
     )
     n_decays: float | None = spec(
         _float(0.0),
-        "number of parent decays in the decay region (e.g. NA62's N_K), instead of n_parents",
+        "number of parent decays in the production decay region, instead of n_parents (NA62's N_K "
+        "when the region is its normalisation volume, as in the NA62 cards)",
         default=None,
         shown_default="none",
     )

@@ -103,15 +103,20 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             f"production.setup: expected {' or '.join(repr(s) for s in process.setups)} for "
             f"{process.name!r}, got {card.production.setup!r}"
         )
-    problems.extend(
-        acceptance_models.problems(
-            card.acceptance.experiment,
-            card.acceptance.cuts,
-            process.signature if process is not None else "meson",
-            card.run.process,
-            card.production.setup,
-        )
+    acceptance_problems = acceptance_models.problems(
+        card.acceptance.experiment,
+        card.acceptance.cuts,
+        process.signature if process is not None else "meson",
+        card.run.process,
+        card.production.setup,
     )
+    problems.extend(acceptance_problems)
+    if not setup_problems and not acceptance_problems:
+        # cross-checks between the beam and the detector (e.g. no decays behind the CsI)
+        model = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
+        check = getattr(model, "production_problems", None)
+        if check is not None:
+            problems.extend(check(production.options_of(card.production.setup, card.production.options)))
     if process is not None:
         scattering = prepared is not None and prepared.rate_unit == "pb"
         for key in ("n_parents", "n_decays"):
@@ -423,7 +428,9 @@ def run(
         card_json=json.dumps(_json_card(card)),
         versions=versions(),
         pdg_edition=pdg.PDG_EDITION,
-        rate_unit=prepared.rate_unit,
+        # HepMC3's cross section is the normalisation of the weights: for a beam in flight,
+        # the rate per kaon entering the decay region (BR × ⟨P⟩)
+        rate_unit=prepared.rate_unit if not producer.moves_the_parent else f"{prepared.rate_unit} x P(decay in region)",
         labels=prepared.topology.labels,
     )
     finished: list[Path] = []
@@ -449,6 +456,7 @@ def run(
     )
     t_loop = time.perf_counter()
     generation_s = 0.0
+    weight_scale = producer.mean_decay_probability or 1.0  # Σw per generated rate
     try:
         for first, n in _batches(total, batch_size):
             t_batch = time.perf_counter()
@@ -488,12 +496,12 @@ def run(
                 batch = batch.take(any_selected)
             generation_s += time.perf_counter() - t_batch
             if unweighted:
-                running = (rate_value, rate_error, card.run.events, total)
+                running = (rate_value * weight_scale, rate_error * weight_scale, card.run.events, total)
             else:
                 done = first + n
                 mean = running_f / done
                 err = math.sqrt(max(running_f2 / done - mean**2, 0.0) / max(done - 1, 1))
-                running = (mean, err, done, done)
+                running = (mean * weight_scale, err * weight_scale, done, done)
             if writer_thread is not None:
                 writer_thread.submit(batch, running)
             if collect:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -45,30 +46,47 @@ def fraction(doc: str, default: Any) -> Any:
     return option(default, doc, check=lambda x: 0 < x <= 1, expected="a number in (0, 1]")
 
 
-def problems(cls: type, values: Mapping[str, Any], prefix: str, owner: str) -> list[str]:
-    """Card problems of ``values`` against the option dataclass ``cls`` (dotted keys)."""
+def problems(cls: type, values: Mapping[str, Any], prefix: str, owner: str, noun: str = "key") -> list[str]:
+    """Card problems of ``values`` against the option dataclass ``cls`` (dotted keys): unknown
+    names, wrong types, non-finite numbers, failed checks, and the pairs of ``cls.ORDERED``
+    (lower, upper) out of order (with the defaults for keys the card leaves out)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     found = []
+    good: dict[str, Any] = {}
     for key, value in values.items():
         f = fields.get(key)
         if f is None:
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(fields) or 'none'}"
-            found.append(f"{prefix}.{key}: unknown key for {owner}{hint}")
+            found.append(f"{prefix}.{key}: unknown {noun} for {owner}{hint}")
             continue
         kind = f.metadata.get("kind", float)
+        expected = f.metadata.get("expected") or "a number"
         if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                found.append(f"{prefix}.{key}: expected {f.metadata['expected']}, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                found.append(f"{prefix}.{key}: expected {expected}, got {value!r}")
                 continue
             value = float(value)
         elif kind is str and not isinstance(value, str):
-            found.append(f"{prefix}.{key}: expected {f.metadata['expected']}, got {value!r}")
+            found.append(f"{prefix}.{key}: expected {expected}, got {value!r}")
             continue
         check = f.metadata.get("check")
         if check is not None and not check(value):
-            found.append(f"{prefix}.{key}: expected {f.metadata['expected']}, got {value!r}")
+            found.append(f"{prefix}.{key}: expected {expected}, got {value!r}")
+            continue
+        good[key] = value
+    for lower, upper in getattr(cls, "ORDERED", ()):
+        if lower in good or upper in good:
+            lo = good.get(lower, _default(fields[lower]))
+            hi = good.get(upper, _default(fields[upper]))
+            bad_keys = {k for k in (lower, upper) if k in values and k not in good}
+            if not bad_keys and not hi > lo:
+                found.append(f"{prefix}.{upper}: expected a value above {lower} = {lo:g}, got {hi:g}")
     return found
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
 
 
 def build(cls: type, values: Mapping[str, Any]) -> Any:

@@ -110,7 +110,9 @@ def plan(
     with_sm = with_sm and partner is not None and points[0].card.acceptance.experiment != "none"
     if with_sm:
         assert partner is not None
-        per_point = not param.startswith("model.")
+        # the SM run depends on the scanned key unless it is a [model] key the SM ignores
+        section, _, key = param.partition(".")
+        per_point = section != "model" or key.split(".")[0] in partner.sm_model_keys
         for i, point in enumerate(points):
             if i > 0 and not per_point:
                 point.sm_card, point.sm_prepared = points[0].sm_card, points[0].sm_prepared
@@ -185,6 +187,8 @@ def _table(param: str, points: list[Point]) -> dict[str, Any]:
             "rate_error": s["rate"]["error"],
             "rate_analytic": s["analytic_rate"]["value"],
         }
+        if "decay_probability" in s.get("production", {}):
+            row["decay_probability"] = s["production"]["decay_probability"]
         for region in regions:
             row[f"acceptance[{region}]"] = s["acceptance"][region]["value"]
             row[f"acceptance_error[{region}]"] = s["acceptance"][region]["error"]
@@ -212,8 +216,12 @@ def _table(param: str, points: list[Point]) -> dict[str, Any]:
         "columns": {
             "rate": f"MC rate of the process ({first['rate']['unit']}), rate_error its error",
             "rate_analytic": "the analytic rate (physics.md) of what the MC integrates",
-            "acceptance[R]": "efficiency factor × Σw(selected in R)/Σw, acceptance_error[R] its MC error",
-            "expected_events[R]": "N × rate × acceptance[R] with N from run.n_parents/n_decays/luminosity",
+            "decay_probability": "beams in flight: ⟨P⟩, the probability that a kaon entering the decay "
+            "region decays in it",
+            "acceptance[R]": "efficiency factor × Σw(selected in R)/Σw, acceptance_error[R] its MC error "
+            "(beams in flight: per kaon decay in the region)",
+            "expected_events[R]": "N × Σw(selected in R) × efficiency factor: L × σ × acceptance[R], "
+            "N_parents × rate × ⟨P⟩ × acceptance[R], or N_decays × rate × acceptance[R]",
             "sm_*": "the same for the SM continuum through the same production and selection",
         },
         "rows": rows,

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from gen import options
+
 
 @dataclass(frozen=True)
 class NoCuts:
@@ -96,23 +98,8 @@ def problems(
             f"acceptance.experiment: {name!r} needs production setup "
             f"{' or '.join(repr(s) for s in cls.setups)}, got {setup!r}"
         )
-    cut_fields = {
-        f.name: f for f in dataclasses.fields(cls.__dataclass_fields__["cuts"].default_factory())
-    }
-    for cut, value in cuts.items():
-        if cut not in cut_fields:
-            known = ", ".join(cut_fields) or "none"
-            close = difflib.get_close_matches(cut, list(cut_fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {known}"
-            found.append(f"acceptance.cuts.{cut}: unknown cut for {name!r}{hint}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            found.append(f"acceptance.cuts.{cut}: expected a number, got {value!r}")
-        else:
-            check = cut_fields[cut].metadata.get("check")
-            if check is not None and not check(float(value)):
-                found.append(
-                    f"acceptance.cuts.{cut}: expected {cut_fields[cut].metadata['expected']}, got {value!r}"
-                )
+    cut_class = type(cls.__dataclass_fields__["cuts"].default_factory())
+    found += options.problems(cut_class, cuts, "acceptance.cuts", repr(name), noun="cut")
     return found
 
 
@@ -126,8 +113,6 @@ def get(name: str, cuts: Mapping[str, float]) -> Any:
 def cuts_table(name: str) -> str:
     """The cut names of an acceptance model built from ``gen.options`` fields, as a markdown
     table (generated into the README)."""
-    from gen import options
-
     cls = model_class(name)
     rows = ["| cut | default | unit | meaning and source |", "|---|---|---|---|"]
     rows += options.table(cls.__dataclass_fields__["cuts"].default_factory, "")

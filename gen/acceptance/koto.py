@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.random import GAUSSIAN_PAIR_COUNTERS, STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+from phase_space.random import (
+    GAUSSIAN_PAIR_COUNTERS,
+    STREAM_ACCEPTANCE,
+    STRIDE,
+    gaussian_pair,
+    stream_key,
+)
 
 REGIONS = ("SR", "presel")
 
@@ -33,12 +39,18 @@ REGIONS = ("SR", "presel")
 class KOTOCuts:
     """Geometry, resolutions and the pnn selection (experiments.md §2; tags as there)."""
 
+    ORDERED: ClassVar = (("e_min", "e_max"), ("z_presel_min", "z_presel_max"), ("z_sr_min", "z_sr_max"),
+                         ("pt_min", "pt_max"))
+
     z_csi: float = option(6000.0, "CsI face [C, ALPINIST ZECal 27 m − 21 m]", unit="mm")
     csi_radius: float = positive("CsI radius [C]", 1000.0, "mm")
     beam_hole_half: float = positive("CsI beam hole half size, |x|,|y| < h [C]", 75.0, "mm")
     cluster_r_max: float = positive("cluster radius r < r_max [C]", 850.0, "mm")
-    inner_square_half: float = non_negative(
-        "clusters outside the square max(|x|,|y|) > h [M KOTO; ALPINIST codes min(|x|,|y|)]", 150.0, "mm")
+    inner_square_half: float = non_negative("half size h of the inner region the clusters must avoid [C]", 150.0, "mm")
+    inner_square_only: float = option(
+        0.0, "0: cluster needs min(|x|,|y|) > h, a cross, as ALPINIST codes it [C]; 1: max(|x|,|y|) > h, "
+        "only the 30 × 30 cm² square, KOTO's cut as experiments.md §2.4 remembers it [M]",
+        check=lambda x: x in (0.0, 1.0), expected="0 or 1")
     cluster_distance_min: float = non_negative("distance between the clusters [C]", 300.0, "mm")
     e_min: float = non_negative("each photon E > e_min [C]", 0.1, "GeV")
     e_max: float = positive("each photon E < e_max [C]", 2.0, "GeV")
@@ -112,13 +124,15 @@ def _hit(gamma, vertex, z_csi):
 
 @kernel
 def cluster_ok(x, y, e, c):
-    """One cluster: on the CsI, outside the beam hole and the inner square, r < r_max, E window."""
+    """One cluster at (x, y) [mm] with E [GeV]: on the CsI, outside the beam hole and the inner
+    region (see ``inner_square_only``), r < r_max, inside the energy window."""
     r2 = x * x + y * y
     if r2 >= c.csi_radius**2 or r2 >= c.cluster_r_max**2:
         return False
     if abs(x) < c.beam_hole_half and abs(y) < c.beam_hole_half:
         return False
-    if max(abs(x), abs(y)) <= c.inner_square_half:
+    inner = max(abs(x), abs(y)) if c.inner_square_only > 0.0 else min(abs(x), abs(y))
+    if inner <= c.inner_square_half:
         return False
     return c.e_min < e < c.e_max
 
@@ -157,7 +171,12 @@ def in_signal_box(z_vtx, pt, c):
 
 @batch_kernel
 def _select(key, first_event, g1, g2, vertex, cuts, out_e1, out_e2, out_z, out_pt, out_rcoe, presel, signal):
-    """Clusters from the two photons (smeared), the π⁰ reconstruction and the selection."""
+    """Clusters from the two photons (smeared), the π⁰ reconstruction and the selection.
+
+    ``g1[4, n]``, ``g2[4, n]`` photon lab momenta (GeV); ``vertex[3, n]`` their origin, the π⁰
+    decay (mm); ``cuts`` the record of :func:`cut_record`. Outputs per event: cluster energies
+    (GeV), Z_vtx (mm), p_T (GeV), r_COE (mm), NaN when not reconstructed; region flags.
+    """
     n = g1.shape[1]
     smear = cuts[0].smear > 0.0
     for i in prange(n):
@@ -207,12 +226,22 @@ class KOTOAcceptance:
 
     @property
     def efficiency(self) -> dict[str, float]:
+        """The veto efficiency, a factor on both regions."""
         return dict.fromkeys(self.regions, self.cuts.veto_efficiency)
+
+    def production_problems(self, beam: Any) -> list[str]:
+        """The decay region must end at or before the CsI face."""
+        if beam.z_max > self.cuts.z_csi:
+            expected = f"a value <= acceptance.cuts.z_csi = {self.cuts.z_csi:g} mm (no decays behind the CsI)"
+            return [f"production.z_max: expected {expected}, got {beam.z_max:g}"]
+        return []
 
     def apply(
         self, p: np.ndarray, pid: np.ndarray, q2: np.ndarray, context: dict[str, Any], seed: int,  # noqa: ARG002
         first_event: int, v: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Observables and region flags of a batch: ``p[4, n, k]`` lab momenta (GeV), ``v[4, n, k]``
+        production vertices (mm, KOTO coordinates); the two photons found by their PDG id."""
         assert v is not None, "the KOTO acceptance needs the decay vertices"
         s1, s2 = context["slots"][22][:2]
         g1 = np.ascontiguousarray(p[:, :, s1])

@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.random import GAUSSIAN_PAIR_COUNTERS, STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+from phase_space.random import (
+    GAUSSIAN_PAIR_COUNTERS,
+    STREAM_ACCEPTANCE,
+    STRIDE,
+    gaussian_pair,
+    stream_key,
+)
 
 # geometry [C, NA62fw GeometricAcceptance.cc], mm
 Z_STRAW = (183_508.0, 194_066.0, 204_459.0, 218_885.0)
@@ -59,6 +65,9 @@ M2_RANGES = {
 @dataclass(frozen=True)
 class NA62Cuts:
     """Cut values and resolutions (experiments.md §1; tags as there)."""
+
+    ORDERED: ClassVar = (("p_min", "p_max"), ("z_fv_min", "z_fv_max"), ("newchod_r_min", "newchod_r_max"),
+                         ("chod_r_min", "chod_r_max"))
 
     p_min: float = positive("π⁺ momentum lower edge [C, K2pi.cc]", 15.0, "GeV")
     p_max: float = positive("π⁺ momentum upper edge [C 2016–18: 35; M 2021–22: 45]", 35.0, "GeV")
@@ -171,7 +180,13 @@ def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
 
 @batch_kernel
 def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1_out, passed, in_fv):
-    """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection."""
+    """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection.
+
+    ``kaon[4, n]``, ``pion[4, n]`` lab momenta (GeV); ``vertex[3, n]`` the K⁺ decay (mm);
+    ``cuts`` the record of :func:`cut_record`. Outputs per event: m²_miss (GeV²), the measured
+    π⁺ momentum (GeV), z_vtx and R_STRAW1 about the STRAW-1 hole centre (mm), the selection
+    flag (geometry and kinematics, before the m²_miss regions) and the FV flag.
+    """
     n = kaon.shape[1]
     smear = cuts[0].smear > 0.0
     for i in prange(n):
@@ -220,6 +235,7 @@ class NA62Acceptance:
 
     @property
     def efficiency(self) -> dict[str, float]:
+        """ε_trig × ε_RV × selection efficiency on every region except ``FV``."""
         factor = self.cuts.trigger_efficiency * self.cuts.random_veto_efficiency * self.cuts.selection_efficiency
         return {region: (1.0 if region == "FV" else factor) for region in self.regions}
 
@@ -227,6 +243,8 @@ class NA62Acceptance:
         self, p: np.ndarray, pid: np.ndarray, q2: np.ndarray, context: dict[str, Any], seed: int,  # noqa: ARG002
         first_event: int, v: np.ndarray | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Observables and region flags of a batch: ``p[4, n, k]`` lab momenta (GeV), ``v[4, n, k]``
+        production vertices (mm, NA62 coordinates); the K⁺ in slot 0, the π⁺ found by its PDG id."""
         assert v is not None, "the NA62 acceptance needs the decay vertices"
         pion_slot = context["slots"][211][0]
         kaon = np.ascontiguousarray(p[:, :, 0])

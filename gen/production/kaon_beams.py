@@ -7,10 +7,12 @@ kaon momenta are drawn from the spectrum of the kaons that *decay* in the region
 f(p) P(p)/⟨P⟩ with P = 1 − exp(−(z_max − z_min)/λ_z), λ_z = (p_z/m) cτ, and every weight is
 multiplied by ⟨P⟩ = ∫f P/∫f: Σw is "per kaon entering the decay region" (expected events =
 N(kaons entering the region) × Σw(selected)), the acceptances are per kaon decay in the
-region, and unweighted events keep equal weights.
+region, and unweighted events keep equal weights (NA62: to 1e-7, the per-event correction
+of P for the kaon's own slopes).
 
-Coordinates: NA62 — mm from the T10 target along the beam line (z), x horizontal;
-KOTO — mm from the upstream edge of the front barrel ("detector front"), beam along z.
+Coordinates: NA62 — mm from the T10 target along the beam line (z), x horizontal; the K⁺
+starts at GTK3 (z_reference) at t = 0. KOTO — mm from the upstream edge of the front barrel
+("detector front"), beam along z; the K_L starts at the T1 target (z_target) at t = 0.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from gen.options import non_negative, option, positive
+from gen.options import non_negative, option, positive, record
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.kinematics import boost_from_rest
 from phase_space.maps import from_table, tabulated
@@ -41,12 +44,20 @@ _BEAM_COUNTER = 32  # production-stream counters 32..61 of an event (0..31: vert
 class NA62Beam:
     """[production] setup = "na62": the K⁺ beam and the decay region (experiments.md §1.1, §1.2)."""
 
+    ORDERED: ClassVar = (("z_reference", "z_min"), ("z_min", "z_max"))
+
     momentum: float = positive("central K⁺ momentum [V, arXiv:2312.17188]", 75.0, "GeV")
-    momentum_spread: float = non_negative("relative rms momentum spread [V, 2312.17188]", 0.01)
-    slope_x: float = option(1.2e-3, "mean dx/dz of the beam [C, BeamParameters.cc]", unit="rad")
-    slope_y: float = option(0.0, "mean dy/dz of the beam [C, BeamParameters.cc]", unit="rad")
-    slope_spread: float = non_negative("rms beam divergence per plane [M, ≲ 100 µrad]", 1.0e-4, "rad")
-    z_reference: float = option(102_400.0, "reference plane (GTK3) [C, BeamParameters.cc]", unit="mm")
+    momentum_spread: float = option(
+        0.01, "relative rms momentum spread [V, 2312.17188]", check=lambda x: 0 <= x < 0.1,
+        expected="a number >= 0 and < 0.1")
+    slope_x: float = option(1.2e-3, "mean dx/dz of the beam [C, BeamParameters.cc]", unit="rad",
+                            check=lambda x: abs(x) < 0.1, expected="a slope below 0.1 in size")
+    slope_y: float = option(0.0, "mean dy/dz of the beam [C, BeamParameters.cc]", unit="rad",
+                            check=lambda x: abs(x) < 0.1, expected="a slope below 0.1 in size")
+    slope_spread: float = option(1.0e-4, "rms beam divergence per plane [M, ≲ 100 µrad]", unit="rad",
+                                 check=lambda x: 0 <= x < 0.01, expected="a number >= 0 and < 0.01")
+    z_reference: float = option(
+        102_400.0, "reference plane (GTK3), where the K⁺ starts at t = 0 [C, BeamParameters.cc]", unit="mm")
     x_reference: float = option(0.0, "beam centre x at the reference plane", unit="mm")
     y_reference: float = option(0.0, "beam centre y at the reference plane", unit="mm")
     spot_x: float = non_negative("rms beam size x at GTK3 [M, 60 mm full width as ±2σ]", 15.0, "mm")
@@ -65,6 +76,8 @@ class KOTOBeam:
     ``momentum_table`` replaces it by a measured spectrum (CSV: p [GeV], density).
     """
 
+    ORDERED: ClassVar = (("p_min", "p_max"), ("z_target", "z_min"), ("z_min", "z_max"))
+
     mu: float = positive("spectrum peak μ [M, experiments.md §2.1]", 1.4, "GeV")
     sigma0: float = positive("spectrum width σ₀ [M, §2.1]", 0.8, "GeV")
     asymmetry_a: float = option(-0.3154, "A of σ(p) (mean 2.1 GeV/c; [M] choice)")
@@ -73,23 +86,27 @@ class KOTOBeam:
     p_max: float = positive("highest K_L momentum [M, §2.1]", 5.0, "GeV")
     momentum_table: str = option("", "CSV file (p [GeV], density) replacing the shape; empty: the shape",
                                  kind=str, expected="a file name")
-    z_target: float = option(-21_000.0, "T1 target position [C, ALPINIST: detector front 21 m from T1]", unit="mm")
+    z_target: float = option(
+        -21_000.0, "T1 target, where the K_L starts at t = 0 [C, ALPINIST: detector front 21 m from T1]", unit="mm")
     z_min: float = option(0.0, "decay region start (detector front)", unit="mm")
     z_max: float = option(6_000.0, "decay region end: the CsI face [C, ALPINIST ZECal 27 m − 21 m]", unit="mm")
 
 
 def spectrum(beam: KOTOBeam, points: int) -> tuple[np.ndarray, np.ndarray]:
-    """(p, f(p)) of the K_L spectrum at the beam-line exit: the card's table or the shape."""
+    """(p [GeV], f(p)) of the K_L spectrum at the beam-line exit on ``points`` equidistant
+    momenta: the shape, or the card's table interpolated linearly (f piecewise linear between
+    the table's points, so that P(p) is resolved within its bins too)."""
     if beam.momentum_table:
         data = np.loadtxt(Path(beam.momentum_table), delimiter=",", comments="#", ndmin=2)
         if data.shape[1] < 2 or data.shape[0] < 2:
             raise ValueError("needs at least two rows of two columns")
-        p, density = data[:, 0], np.clip(data[:, 1], 0.0, None)
-        if np.any(np.diff(p) <= 0) or p[0] <= 0:
-            raise ValueError("momenta must be positive and increasing")
-        if not density.sum() > 0:
-            raise ValueError("the density is zero everywhere")
-        return p, density
+        table_p, table_f = data[:, 0], data[:, 1]
+        if not (np.all(np.isfinite(data[:, :2])) and np.all(np.diff(table_p) > 0) and table_p[0] > 0):
+            raise ValueError("momenta must be finite, positive and increasing")
+        if np.any(table_f < 0) or not table_f.sum() > 0:
+            raise ValueError("densities must be >= 0 and not all 0")
+        p = np.linspace(table_p[0], table_p[-1], points)
+        return p, np.interp(p, table_p, table_f)
     p = np.linspace(beam.p_min, beam.p_max, points)
     sigma = beam.sigma0 * (1.0 - (beam.asymmetry_a + beam.asymmetry_s * p) * (p - beam.mu))
     sigma = np.maximum(sigma, 1e-3 * beam.sigma0)
@@ -172,65 +189,78 @@ def _decay_z(u, z_min, z_max, lam):
 
 
 @batch_kernel
-def _na62(key, first_event, p_grid, cdf, guide, params, mass, ctau, p, v, root_decay, weight_factor):
-    """params = [⟨P⟩, σ'/x'0/y'0..., see :func:`na62`]; momenta from the decaying-K⁺ table."""
+def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor):
+    """K⁺ momentum, slopes and GTK3 position, decay z and the boost of the record ``p[4, n, k]``.
+
+    ``p_grid, cdf, guide``: the decaying-K⁺ table (GeV); ``beam``: record of :class:`NA62Beam`
+    with ``mean_probability``; ``mass`` [GeV], ``ctau`` [mm]. Fills ``v[:, :, 0]`` (the K⁺ at
+    GTK3, t = 0), ``root_decay[4, n]`` (x, y, z, ct of the decay, mm) and ``weight_factor[n]``.
+    """
     n = p.shape[1]
     k = p.shape[2]
-    mean_probability, sx, sy, sig_s = params[0], params[1], params[2], params[3]
-    z_ref, x_ref, y_ref, sig_x, sig_y = params[4], params[5], params[6], params[7], params[8]
-    z_min, z_max = params[9], params[10]
-    nominal_norm = math.sqrt(1.0 + sx * sx + sy * sy)
     for i in prange(n):
+        b = beam[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         g1, g2 = gaussian_pair(key, base + np.uint64(2))
         g3, g4 = gaussian_pair(key, base + np.uint64(2 + GAUSSIAN_PAIR_COUNTERS))
-        slope_x = sx + sig_s * g1
-        slope_y = sy + sig_s * g2
-        x0 = x_ref + sig_x * g3
-        y0 = y_ref + sig_y * g4
+        slope_x = b.slope_x + b.slope_spread * g1
+        slope_y = b.slope_y + b.slope_spread * g2
+        x0 = b.x_reference + b.spot_x * g3
+        y0 = b.y_reference + b.spot_y * g4
         norm = math.sqrt(1.0 + slope_x * slope_x + slope_y * slope_y)
         pz = momentum / norm
         kaon = (math.sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
         lam = pz / mass * ctau
-        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, lam)
+        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, lam)
         # the table used the nominal slopes; the event's own slopes change P by a relative
         # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
-        p_table = -math.expm1(-(z_max - z_min) * mass * nominal_norm / (momentum * ctau))
-        weight_factor[i] = mean_probability * p_event / p_table
-        dz = z - z_ref
+        nominal_norm = math.sqrt(1.0 + b.slope_x * b.slope_x + b.slope_y * b.slope_y)
+        p_table = -math.expm1(-(b.z_max - b.z_min) * mass * nominal_norm / (momentum * ctau))
+        weight_factor[i] = b.mean_probability * p_event / p_table
+        dz = z - b.z_reference
         root_decay[0, i] = x0 + slope_x * dz
         root_decay[1, i] = y0 + slope_y * dz
         root_decay[2, i] = z
-        root_decay[3, i] = dz * norm * kaon[0] / momentum  # ct = path × E/p
+        root_decay[3, i] = dz * norm * kaon[0] / momentum  # ct = path × E/|p|
         v[0, i, 0] = x0
         v[1, i, 0] = y0
-        v[2, i, 0] = z_ref
+        v[2, i, 0] = b.z_reference
         v[3, i, 0] = 0.0
         _boost_record(p, i, k, kaon)
 
 
 @batch_kernel
-def _koto(key, first_event, p_grid, cdf, guide, params, mass, ctau, p, v, root_decay, weight_factor):
-    """params = [⟨P⟩, z_target, z_min, z_max]; K_L along +z, momenta from the decaying-K_L table."""
+def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor):
+    """As :func:`_na62` for the K_L: along +z from the T1 target (t = 0 there), momenta from the
+    decaying-K_L table; ``beam`` a record of :class:`KOTOBeam` with ``mean_probability``."""
     n = p.shape[1]
     k = p.shape[2]
-    mean_probability, z_target, z_min, z_max = params[0], params[1], params[2], params[3]
     for i in prange(n):
+        b = beam[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
-        z, _ = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
-        weight_factor[i] = mean_probability
+        z, _ = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, momentum / mass * ctau)
+        weight_factor[i] = b.mean_probability
         root_decay[0, i] = 0.0
         root_decay[1, i] = 0.0
         root_decay[2, i] = z
-        root_decay[3, i] = (z - z_target) * kaon[0] / momentum
+        root_decay[3, i] = (z - b.z_target) * kaon[0] / momentum
         v[0, i, 0] = 0.0
         v[1, i, 0] = 0.0
-        v[2, i, 0] = z_target
+        v[2, i, 0] = b.z_target
         v[3, i, 0] = 0.0
         _boost_record(p, i, k, kaon)
+
+
+def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's outputs, or RuntimeError naming the first non-finite event."""
+    bad = ~(np.isfinite(root_decay).all(axis=0) & np.isfinite(weight_factor))
+    if bad.any():
+        raise RuntimeError(f"{name} beam: non-finite decay vertex or weight in batch event {int(np.argmax(bad))}")
+    return v, root_decay, weight_factor
 
 
 def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
@@ -243,14 +273,10 @@ def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
     v = np.empty_like(p)
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
-    params = np.array([
-        grid.mean_probability, beam.slope_x, beam.slope_y, beam.slope_spread,
-        beam.z_reference, beam.x_reference, beam.y_reference, beam.spot_x, beam.spot_y,
-        beam.z_min, beam.z_max,
-    ])
-    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide, params,
-          float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
-    return v, root_decay, weight_factor
+    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
+          record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
+          root_decay, weight_factor)
+    return _checked("na62", v, root_decay, weight_factor)
 
 
 def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
@@ -260,7 +286,7 @@ def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
     v = np.empty_like(p)
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
-    params = np.array([grid.mean_probability, beam.z_target, beam.z_min, beam.z_max])
-    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide, params,
-          float(mass), float(ctau_mm), p, v, root_decay, weight_factor)
-    return v, root_decay, weight_factor
+    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
+          record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
+          root_decay, weight_factor)
+    return _checked("koto", v, root_decay, weight_factor)

@@ -66,8 +66,8 @@ def test_reconstruction_rejects_impossible_pairs():
 
 
 # A pair that passes every cut (checked below); each test moves one cut across its value.
-E1, X1, Y1 = 0.6, 400.0, 100.0
-E2, X2, Y2 = 0.5, -100.0, 400.0
+E1, X1, Y1 = 0.6, 400.0, 200.0
+E2, X2, Y2 = 0.5, -200.0, 400.0
 D = 4000.0
 
 
@@ -86,7 +86,7 @@ def _edges():
         # cut value just above the quantity / just below: does the pair pass?
         ("cluster_r_max", r, True),
         ("csi_radius", r, True),
-        ("inner_square_half", max(abs(X1), abs(Y1)), False),
+        ("inner_square_half", min(abs(X1), abs(Y1)), False),
         ("e_min", min(E1, E2), False),
         ("e_max", max(E1, E2), True),
         ("cluster_distance_min", math.hypot(X1 - X2, Y1 - Y2), False),
@@ -111,14 +111,21 @@ def test_each_pair_cut_at_its_edge(cut, quantity, passes_when_cut_above):
     assert _pair_passes(**{cut: quantity - EPS * scale}) is not passes_when_cut_above
 
 
-def test_beam_hole_and_inner_square():
+def test_beam_hole_and_inner_region():
     c = _record(inner_square_half=0.0)
     h = DEFAULTS.beam_hole_half
     assert not koto.cluster_ok(h - EPS, h - EPS, 0.5, c)  # in the 15 × 15 cm² hole
-    assert koto.cluster_ok(h + EPS, 0.0, 0.5, c)  # outside it along x
-    assert koto.cluster_ok(0.0, -(h + EPS), 0.5, c)
+    assert koto.cluster_ok(h + EPS, 10.0, 0.5, c)  # outside it along x
+    assert koto.cluster_ok(-10.0, -(h + EPS), 0.5, c)
+    s = DEFAULTS.inner_square_half
+    # default, as ALPINIST codes it [C]: min(|x|, |y|) > s, outside a cross of half width s
     c = _record()
-    s = DEFAULTS.inner_square_half  # max(|x|, |y|) > s: outside the 30 × 30 cm² square
+    assert not koto.cluster_ok(s - EPS, 500.0, 0.5, c)
+    assert koto.cluster_ok(s + EPS, 500.0, 0.5, c)
+    assert not koto.cluster_ok(-500.0, -(s - EPS), 0.5, c)
+    assert koto.cluster_ok(-500.0, -(s + EPS), 0.5, c)
+    # KOTO's cut as remembered [M]: max(|x|, |y|) > s, outside the 30 × 30 cm² square only
+    c = _record(inner_square_only=1.0)
     assert not koto.cluster_ok(s - EPS, -(s - EPS), 0.5, c)
     assert koto.cluster_ok(s + EPS, 0.0, 0.5, c)
     assert koto.cluster_ok(10.0, s + EPS, 0.5, c)
@@ -183,3 +190,18 @@ def test_signal_acceptance_vanishes_above_the_pt_endpoint():
     _, summary = _run("KL -> pi0 X", 100_000, m_X=0.30)
     assert summary["acceptance"]["SR"]["value"] == 0.0
     assert summary["acceptance"]["presel"]["value"] > 0.0
+
+
+def test_cluster_smearing_widths():
+    """σ_E/E = 1 % ⊕ 2 %/√E and 3 mm per coordinate (§2.3 [M]): the spread of the smeared
+    cluster energy around the true one, for K_L → π⁰νν̄ photons (5σ on the width)."""
+    events, _ = _run("KL -> pi0 nu nu~ (SM)", 100_000, cuts={})
+    true_events, _ = _run("KL -> pi0 nu nu~ (SM)", 100_000, cuts={"smear": 0})
+    e_smeared = ak.to_numpy(events.observables.E_gamma1)
+    e_true = ak.to_numpy(true_events.observables.E_gamma1)
+    pulls = (e_smeared - e_true) / (e_true * np.sqrt(0.01**2 + 0.02**2 / e_true))
+    on_csi = np.isfinite(pulls) & (e_true > 0.05)
+    pulls = pulls[on_csi]
+    assert pulls.size > 50_000
+    assert abs(pulls.mean()) < 5 / math.sqrt(pulls.size)
+    assert abs(pulls.std() - 1) < 5 / math.sqrt(2 * pulls.size)

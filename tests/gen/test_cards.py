@@ -117,6 +117,17 @@ BAD_CARDS = {
         GOOD_MODEL + OUTPUT,
         ["run: required table missing"],
     ),
+    "n_parents and n_decays together, bad cut values and cut order": (
+        GOOD_RUN.replace("events = 1000", "events = 1000\nn_parents = 1e12\nn_decays = 1e11") + GOOD_MODEL
+        + '[production]\nsetup = "na62"\n[acceptance]\nexperiment = "na62"\n'
+        + "[acceptance.cuts]\np_max = 10.0\nsmear = 0.5\ngtk_resolution = nan\n" + OUTPUT,
+        [
+            "acceptance.cuts.smear: expected 0 or 1, got 0.5",
+            "acceptance.cuts.gtk_resolution: expected a number >= 0, got nan",
+            "acceptance.cuts.p_max: expected a value above p_min = 15, got 10",
+            "run.n_decays: expected either n_parents or n_decays, got both",
+        ],
+    ),
     "kl needs an imaginary coupling": (
         '[run]\nprocess = "KL -> pi0 X"\nevents = 10\n[model]\nm_X = 0.1\ng_sd = 1e-12\n' + OUTPUT,
         ["model.g_sd: expected a nonzero imaginary part for 'KL -> pi0 X'"],
@@ -193,7 +204,8 @@ def test_cli_subprocess_exit_codes(tmp_path):
     )
     info = subprocess.run([*run, "info", str(good)], capture_output=True, text=True, check=False)
     assert info.returncode == 0
-    assert "Gamma_X" in info.stdout and "c tau_X" in info.stdout
+    assert "Gamma_X" in info.stdout
+    assert "c tau_X" in info.stdout
     bad = _write(tmp_path, '[run]\nprocess = "K+ -> pi+ X"\nevents = 0\n')
     result = subprocess.run(
         [*run, "run", str(bad), "--output-dir", str(tmp_path / "o")],

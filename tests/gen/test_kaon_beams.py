@@ -3,6 +3,7 @@ decaying-kaon spectrum, the weight "per kaon entering the decay region", the lab
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import awkward as ak
@@ -93,7 +94,7 @@ def test_koto_decay_positions_and_momenta():
             return _koto_density(p) * (np.exp(-(lo - beam.z_min) / lam) - np.exp(-(hi - beam.z_min) / lam))
         return integrate.quad(integrand, beam.p_min, beam.p_max, epsabs=0, epsrel=1e-10)[0] / decaying
 
-    expected = n * np.array([in_bin(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)])
+    expected = n * np.array([in_bin(lo, hi) for lo, hi in itertools.pairwise(edges)])
     observed, _ = np.histogram(_decay_z(events), bins=edges)
     assert _chi2_pvalue(observed, expected) > 1e-3
 
@@ -121,6 +122,11 @@ def test_na62_beam_moments():
 
     lo, hi = beam.momentum - 8 * sigma, beam.momentum + 8 * sigma
     mean = integrate.quad(lambda q: q * weight(q), lo, hi)[0] / integrate.quad(weight, lo, hi)[0]
+    # ⟨P⟩ over the Gaussian (p_z = p/√(1 + x′₀²) at the nominal slope)
+    norm = math.sqrt(1 + beam.slope_x**2)
+    mean_p = integrate.quad(lambda q: stats.norm.pdf(q, beam.momentum, sigma)
+                            * -np.expm1(-length * M_K * norm / (q * CTAU_K)), lo, hi, epsabs=0, epsrel=1e-10)[0]
+    assert summary["production"]["decay_probability"] == pytest.approx(mean_p, rel=1e-7)
     assert mean < beam.momentum  # softer kaons decay more often
     assert abs(p.mean() - mean) < 5 * p.std() / math.sqrt(n)
     assert p.std() == pytest.approx(sigma, rel=0.02)
@@ -202,32 +208,60 @@ def test_koto_momentum_table(tmp_path):
         '[run]\nprocess = "KL -> pi0 nu nu~ (SM)"\nevents = 20000\n'
         '[production]\nsetup = "koto"\nmomentum_table = "spectrum.csv"\n'
     )
-    events, _ = gen.generate(str(card))
+    events, summary = gen.generate(str(card))
     p_kl = ak.to_numpy(events.particles.pz[:, 0])
     assert p_kl.min() >= 1.0
     assert p_kl.max() <= 2.0
-    # a triangle × P(p): the decaying K_L are softer than the triangle's mean 1.5
-    assert p_kl.mean() < 1.5
+    # the triangle between the table's points (not a histogram), times P(p)
+    beam = kaon_beams.KOTOBeam()
+    length = beam.z_max - beam.z_min
+
+    def decaying(p):
+        return (1 - abs(p - 1.5) / 0.5) * -np.expm1(-length * M_KL / (p * CTAU_KL))
+
+    total = integrate.quad(decaying, 1.0, 2.0, points=[1.5], epsabs=0, epsrel=1e-10)[0]
+    core = integrate.quad(decaying, 1.25, 1.75, points=[1.5], epsabs=0, epsrel=1e-10)[0] / total
+    fraction = np.mean((p_kl > 1.25) & (p_kl < 1.75))
+    assert abs(fraction - core) < 5 * math.sqrt(core * (1 - core) / p_kl.size)
+    entering = 0.5  # ∫ triangle
+    assert summary["production"]["decay_probability"] == pytest.approx(total / entering, rel=1e-5)
     bad = tmp_path / "bad.csv"
     bad.write_text("1.0, 1.0\n0.5, 1.0\n")
     card.write_text(card.read_text().replace("spectrum.csv", "bad.csv"))
     with pytest.raises(CardError, match=r"production\.momentum_table: expected a readable CSV"):
+        gen.generate(str(card))
+    bad.write_text("1.0, 1.0\n2.0, -1.0\n")
+    with pytest.raises(CardError, match=r"densities must be >= 0"):
         gen.generate(str(card))
     card.write_text(card.read_text().replace("bad.csv", "missing.csv"))
     with pytest.raises(CardError, match=r"production\.momentum_table"):
         gen.generate(str(card))
 
 
-def test_beam_options_are_checked():
+def test_beam_options_are_checked_all_at_once():
     raw = card_dict("K+ -> pi+ X", events=10)
-    raw["production"] = {"setup": "na62", "z_max": 90_000.0, "momentum_sprd": 0.01}
+    raw["production"] = {"setup": "na62", "z_max": 90_000.0, "momentum_sprd": 0.01, "slope_x": math.nan,
+                         "momentum_spread": 0.2, "momentum": math.inf}
     with pytest.raises(CardError) as err:
         gen.generate(raw)
-    text = str(err.value)
-    assert "production.momentum_sprd: unknown key for setup 'na62'; did you mean 'momentum_spread'?" in text
-    raw["production"] = {"setup": "na62", "z_max": 90_000.0}
-    with pytest.raises(CardError, match=r"production\.z_max: expected a value above z_min"):
+    assert sorted(err.value.problems) == sorted([
+        "<dict>: production.z_max: expected a value above z_min = 102425, got 90000",
+        "<dict>: production.momentum_sprd: unknown key for setup 'na62'; did you mean 'momentum_spread'?",
+        "<dict>: production.slope_x: expected a slope below 0.1 in size, got nan",
+        "<dict>: production.momentum_spread: expected a number >= 0 and < 0.1, got 0.2",
+        "<dict>: production.momentum: expected a number > 0, got inf",
+    ])
+    # decays before the kaon is produced (upstream of GTK3)
+    raw["production"] = {"setup": "na62", "z_min": 0.0}
+    with pytest.raises(CardError, match=r"production\.z_min: expected a value above z_reference = 102400, got 0"):
         gen.generate(raw)
+    # the KOTO decay region must end at the CsI
+    raw = card_dict("KL -> pi0 X", events=10)
+    raw["production"] = {"setup": "koto", "z_max": 7000.0}
+    raw["acceptance"] = {"experiment": "koto"}
+    with pytest.raises(CardError, match=r"production\.z_max: expected a value <= acceptance\.cuts\.z_csi = 6000"):
+        gen.generate(raw)
+    raw = card_dict("K+ -> pi+ X", events=10)
     raw["production"] = {"setup": "koto"}
     with pytest.raises(CardError, match=r"production\.setup: expected 'rest' or 'na62'"):
         gen.generate(raw)

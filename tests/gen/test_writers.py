@@ -55,7 +55,8 @@ def test_hepmc3_round_trip(tmp_path, process, name):
     for i, event in enumerate(read):
         assert event.event_number == events.event[i]
         assert event.weights[0] == events.weight[i]
-        assert event.momentum_unit == pyhepmc.Units.GEV and event.length_unit == pyhepmc.Units.MM
+        assert event.momentum_unit == pyhepmc.Units.GEV
+        assert event.length_unit == pyhepmc.Units.MM
         record = event.particles
         assert [p.pid for p in record] == ak.to_list(parts.pid[i])
         assert [p.status for p in record] == ak.to_list(parts.status[i])
