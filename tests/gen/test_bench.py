@@ -34,5 +34,6 @@ def test_bench_runs(tmp_path, capsys):
     results = json.loads(out.read_text())
     assert results["generation_ev_per_s"]["K+ -> pi+ X"] > 0
     assert results["end_to_end_ev_per_s"]["hepmc3"] > 0
+    assert results["beam_and_selection_ev_per_s"]["KOTO KL -> pi0 X"] > 0
     assert results["memory"]["max_rss_mb"] > 0
     assert "numba/numpy" in capsys.readouterr().out
