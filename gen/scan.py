@@ -189,19 +189,10 @@ def _table(param: str, points: list[Point]) -> dict[str, Any]:
         }
         if "decay_probability" in s.get("production", {}):
             row["decay_probability"] = s["production"]["decay_probability"]
-        for region in regions:
-            row[f"acceptance[{region}]"] = s["acceptance"][region]["value"]
-            row[f"acceptance_error[{region}]"] = s["acceptance"][region]["error"]
-            if "expected_events" in s:
-                row[f"expected_events[{region}]"] = s["expected_events"][region]
+        row.update(_region_columns(s, regions, ""))
         if point.sm_summary is not None:
-            sm = point.sm_summary
-            row["sm_rate"] = sm["rate"]["value"]
-            for region in regions:
-                row[f"sm_acceptance[{region}]"] = sm["acceptance"][region]["value"]
-                row[f"sm_acceptance_error[{region}]"] = sm["acceptance"][region]["error"]
-                if "expected_events" in sm:
-                    row[f"sm_expected_events[{region}]"] = sm["expected_events"][region]
+            row["sm_rate"] = point.sm_summary["rate"]["value"]
+            row.update(_region_columns(point.sm_summary, regions, "sm_"))
         rows.append(row)
     return {
         "param": param,
@@ -227,6 +218,17 @@ def _table(param: str, points: list[Point]) -> dict[str, Any]:
         "rows": rows,
         "card": first.get("card"),
     }
+
+
+def _region_columns(summary: dict[str, Any], regions: list[str], prefix: str) -> dict[str, float]:
+    """acceptance[R], acceptance_error[R] and expected_events[R] of a run summary."""
+    columns = {}
+    for region in regions:
+        columns[f"{prefix}acceptance[{region}]"] = summary["acceptance"][region]["value"]
+        columns[f"{prefix}acceptance_error[{region}]"] = summary["acceptance"][region]["error"]
+        if "expected_events" in summary:
+            columns[f"{prefix}expected_events[{region}]"] = summary["expected_events"][region]
+    return columns
 
 
 def _write_csv(path: Path, table: dict[str, Any]) -> None:

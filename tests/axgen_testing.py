@@ -166,3 +166,18 @@ def nominal_masses(pid):
         else:
             masses[pid == value] = pdg.mass(abs(int(value)))
     return masses
+
+
+def check_events(events, mothers2=None):
+    """:func:`check_record` on an axgen awkward event array (X slots at √q² of their pair)."""
+    import awkward as ak
+
+    parts = events.particles
+    pid = ak.to_numpy(parts.pid)
+    p = np.stack([ak.to_numpy(parts[c]) for c in ("E", "px", "py", "pz")], axis=-1)
+    masses = nominal_masses(pid)
+    x_slots = np.isnan(masses)
+    # X: off shell, its mass is √q² of the neutrino pair
+    masses[x_slots] = np.sqrt(np.repeat(ak.to_numpy(events.observables.q2), x_slots.sum(axis=1)))
+    check_record(pid, ak.to_numpy(parts.status)[0], ak.to_numpy(parts.mother)[0], p, masses, mothers2)
+    return p

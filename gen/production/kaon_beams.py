@@ -181,6 +181,19 @@ def _boost_record(p, i, k, kaon):
 
 
 @kernel
+def _place(p, v, root_decay, i, k, kaon, start, decay):
+    """Event ``i``: the kaon starts at ``start`` (x, y, z in mm, t = 0) and decays at ``decay``
+    (x, y, z, ct in mm); its record is boosted to the lab."""
+    v[0, i, 0] = start[0]
+    v[1, i, 0] = start[1]
+    v[2, i, 0] = start[2]
+    v[3, i, 0] = 0.0
+    for c in range(4):
+        root_decay[c, i] = decay[c]
+    _boost_record(p, i, k, kaon)
+
+
+@kernel
 def _decay_z(u, z_min, z_max, lam):
     """(z, P): the decay z from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max], and
     P = 1 − exp(−(z_max − z_min)/λ), the probability of decaying there."""
@@ -219,15 +232,8 @@ def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_dec
         p_table = -math.expm1(-(b.z_max - b.z_min) * mass * nominal_norm / (momentum * ctau))
         weight_factor[i] = b.mean_probability * p_event / p_table
         dz = z - b.z_reference
-        root_decay[0, i] = x0 + slope_x * dz
-        root_decay[1, i] = y0 + slope_y * dz
-        root_decay[2, i] = z
-        root_decay[3, i] = dz * norm * kaon[0] / momentum  # ct = path × E/|p|
-        v[0, i, 0] = x0
-        v[1, i, 0] = y0
-        v[2, i, 0] = b.z_reference
-        v[3, i, 0] = 0.0
-        _boost_record(p, i, k, kaon)
+        decay = (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * kaon[0] / momentum)  # ct = path E/|p|
+        _place(p, v, root_decay, i, k, kaon, (x0, y0, b.z_reference), decay)
 
 
 @batch_kernel
@@ -243,15 +249,8 @@ def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_dec
         kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
         z, _ = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, momentum / mass * ctau)
         weight_factor[i] = b.mean_probability
-        root_decay[0, i] = 0.0
-        root_decay[1, i] = 0.0
-        root_decay[2, i] = z
-        root_decay[3, i] = (z - b.z_target) * kaon[0] / momentum
-        v[0, i, 0] = 0.0
-        v[1, i, 0] = 0.0
-        v[2, i, 0] = b.z_target
-        v[3, i, 0] = 0.0
-        _boost_record(p, i, k, kaon)
+        decay = (0.0, 0.0, z, (z - b.z_target) * kaon[0] / momentum)
+        _place(p, v, root_decay, i, k, kaon, (0.0, 0.0, b.z_target), decay)
 
 
 def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np.ndarray
@@ -263,30 +262,28 @@ def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np
     return v, root_decay, weight_factor
 
 
-def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
-         p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Boost ``p[4, n, k]`` to the lab in place; returns (v with the parent's vertex, root decay, P).
-
-    ``grid`` from :func:`na62_grid`; the weight factor is ⟨P⟩ (× the slope correction).
-    """
+def _in_flight(kernel, name: str, beam: NA62Beam | KOTOBeam, grid: DecayingSpectrum, seed: int,
+               first_event: int, p: np.ndarray, mass: float, ctau_mm: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = p.shape[1]
     v = np.empty_like(p)
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
-    _na62(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
-          record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
-          root_decay, weight_factor)
-    return _checked("na62", v, root_decay, weight_factor)
+    kernel(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
+           record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
+           root_decay, weight_factor)
+    return _checked(name, v, root_decay, weight_factor)
+
+
+def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
+         p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boost ``p[4, n, k]`` (GeV, K⁺ rest frame) to the lab in place; returns (``v[4, n, k]`` with
+    the parent's vertex set, the root decay ``[4, n]`` in mm, the weight factor ⟨P⟩ × the slope
+    correction). ``grid`` from :func:`na62_grid`, ``mass`` in GeV, ``ctau_mm`` in mm."""
+    return _in_flight(_na62, "na62", beam, grid, seed, first_event, p, mass, ctau_mm)
 
 
 def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
          p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`na62` for the K_L beam (``grid`` from :func:`koto_grid`)."""
-    n = p.shape[1]
-    v = np.empty_like(p)
-    root_decay = np.empty((4, n))
-    weight_factor = np.empty(n)
-    _koto(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
-          record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
-          root_decay, weight_factor)
-    return _checked("koto", v, root_decay, weight_factor)
+    return _in_flight(_koto, "koto", beam, grid, seed, first_event, p, mass, ctau_mm)
