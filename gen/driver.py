@@ -373,7 +373,6 @@ def run(
         parent_mass=float(prepared.topology.masses[0]),
         parent_ctau_mm=float(prepared.topology.ctau_mm[0]),
     )
-    acceptance_context["production"] = producer.options
     template = prepared.topology.pids[0]
     acceptance_context["slots"] = {
         int(abs(pid)): [int(s) for s in np.flatnonzero(np.abs(template) == abs(pid))] for pid in set(template.tolist())
@@ -469,10 +468,10 @@ def run(
                 weight = fjac / total
                 running_f += float(fjac.sum())
                 running_f2 += float(np.dot(fjac, fjac))
-            v, decay_probability = producer(seed, first, p, topology.mothers, topology.ctau_mm)
-            if decay_probability is not None:
-                # per kaon entering the decay region: × P(decay inside it)
-                weight = weight * decay_probability
+            v, weight_factor = producer(seed, first, p, topology.mothers, topology.ctau_mm)
+            if weight_factor is not None:
+                # per kaon entering the decay region: × ⟨P(decay inside it)⟩
+                weight = weight * weight_factor
             observables, selected = acceptance.apply(p, pid, q2, acceptance_context, seed, first, v=v)
             batch = EventBatch(
                 first_event=first,
