@@ -46,6 +46,11 @@ def fraction(doc: str, default: Any) -> Any:
     return option(default, doc, check=lambda x: 0 < x <= 1, expected="a number in (0, 1]")
 
 
+def switch(doc: str, default: float) -> Any:
+    """A 0/1 flag (cut records are all floats, so a switch is the number 0 or 1)."""
+    return option(default, doc, check=lambda x: x in (0.0, 1.0), expected="0 or 1")
+
+
 def problems(cls: type, values: Mapping[str, Any], prefix: str, owner: str, noun: str = "key") -> list[str]:
     """Card problems of ``values`` against the option dataclass ``cls`` (dotted keys): unknown
     names, wrong types, non-finite numbers, failed checks, and the pairs of ``cls.ORDERED``

@@ -117,11 +117,3 @@ def cuts_table(name: str) -> str:
     rows = ["| cut | default | unit | meaning and source |", "|---|---|---|---|"]
     rows += options.table(cls.__dataclass_fields__["cuts"].default_factory, "")
     return "\n".join(rows)
-
-
-def cut(default: float, source: str, unit: str = "", expected: str = "", check: Any = None) -> Any:
-    """A cut value with its source (experiments.md section and tag) for the dataclasses."""
-    return field(
-        default=default,
-        metadata={"source": source, "unit": unit, "expected": expected, "check": check},
-    )

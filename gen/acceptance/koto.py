@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gen import pdg
-from gen.options import fraction, non_negative, option, positive, record
+from gen.options import fraction, non_negative, option, positive, record, switch
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
@@ -47,10 +47,9 @@ class KOTOCuts:
     beam_hole_half: float = positive("CsI beam hole half size, |x|,|y| < h [C]", 75.0, "mm")
     cluster_r_max: float = positive("cluster radius r < r_max [C]", 850.0, "mm")
     inner_square_half: float = non_negative("half size h of the inner region the clusters must avoid [C]", 150.0, "mm")
-    inner_square_only: float = option(
-        0.0, "0: cluster needs min(|x|,|y|) > h, a cross, as ALPINIST codes it [C]; 1: max(|x|,|y|) > h, "
-        "only the 30 × 30 cm² square, KOTO's cut as experiments.md §2.4 remembers it [M]",
-        check=lambda x: x in (0.0, 1.0), expected="0 or 1")
+    inner_square_only: float = switch(
+        "0: cluster needs min(|x|,|y|) > h, a cross, as ALPINIST codes it [C]; 1: max(|x|,|y|) > h, "
+        "only the 30 × 30 cm² square, KOTO's cut as experiments.md §2.4 remembers it [M]", 0.0)
     cluster_distance_min: float = non_negative("distance between the clusters [C]", 300.0, "mm")
     e_min: float = non_negative("each photon E > e_min [C]", 0.1, "GeV")
     e_max: float = positive("each photon E < e_max [C]", 2.0, "GeV")
@@ -71,8 +70,7 @@ class KOTOCuts:
     energy_stochastic: float = non_negative("CsI σ_E/E stochastic term [M]", 0.02, "√GeV")
     position_resolution: float = non_negative("cluster position resolution per coordinate [M: 1–5 mm]", 3.0, "mm")
     veto_efficiency: float = fraction("veto and other losses as one factor [C, ALPINIST Sigacceptance]", 0.52)
-    smear: float = option(1.0, "1: smear the clusters; 0: true photons", check=lambda x: x in (0.0, 1.0),
-                          expected="0 or 1")
+    smear: float = switch("1: smear the clusters; 0: true photons", 1.0)
 
 
 def cut_record(cuts: KOTOCuts) -> np.ndarray:

@@ -13,6 +13,7 @@ m2_rec = s − 2√s E_γ with the nominal √s, and the generator-level q².
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -104,3 +105,33 @@ def select(
     )
     observables = {"E_gamma": e_out, "cos_theta_gamma": cos_out, "m2_rec": m2_out, "q2": q2}
     return observables, {"SR": sr, "SR_inclusive": sr_incl}
+
+
+@dataclass(frozen=True)
+class MonophotonAcceptance:
+    """The monophoton model; ``lep`` and ``fccee`` subclass it with their cut values."""
+
+    cuts: Any = None
+    name: str = ""
+    regions: tuple[str, ...] = REGIONS
+    signal_regions: tuple[str, ...] = ("SR",)  # what scans plot
+    signatures: tuple[str, ...] = ("monophoton",)
+    setups: tuple[str, ...] = ("rest", "ee")
+
+    @property
+    def efficiency(self) -> dict[str, float]:
+        """The photon efficiency, a factor on both regions."""
+        return dict.fromkeys(self.regions, self.cuts.efficiency)
+
+    def apply(
+        self,
+        p: np.ndarray,
+        pid: np.ndarray,
+        q2: np.ndarray,
+        context: dict[str, Any],
+        seed: int,
+        first_event: int,
+        v: np.ndarray | None = None,  # noqa: ARG002 - the photon needs no vertex
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Observables and region flags of a batch (see :func:`select`)."""
+        return select(self.cuts, p, pid, q2, context, seed, first_event)

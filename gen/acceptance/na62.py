@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gen import pdg
-from gen.options import fraction, non_negative, option, positive, record
+from gen.options import fraction, non_negative, option, positive, record, switch
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
@@ -103,8 +103,7 @@ class NA62Cuts:
     selection_efficiency: float = fraction(
         "losses the mimic does not model (π⁺ PID, K⁺–π⁺ matching, track quality) as one factor (card)", 1.0)
     random_veto_efficiency: float = fraction("random-veto efficiency ε_RV [M: 0.6–0.7]", 0.65)
-    smear: float = option(1.0, "1: smear GTK and STRAW; 0: true momenta (truth-level study)",
-                          check=lambda x: x in (0.0, 1.0), expected="0 or 1")
+    smear: float = switch("1: smear GTK and STRAW; 0: true momenta (truth-level study)", 1.0)
 
 
 def cut_record(cuts: NA62Cuts) -> np.ndarray:
