@@ -52,7 +52,7 @@ from phase_space.kinematics import (
     two_body_decay,
     two_body_momentum,
 )
-from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, breit_wigner_t_range
+from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
 from phase_space.vegas_map import map_point
 
@@ -170,15 +170,10 @@ def make_params(
     params[I_HAS_X] = 1.0
     params[I_M_X] = m_x
     params[I_WIDTH_X] = width_x
-    if narrow_width:
-        params[I_Q2_MODE] = Q2_NARROW
-        params[I_Q2_JAC] = math.pi / (m_x * width_x)
-    else:
-        params[I_Q2_MODE] = Q2_BREIT_WIGNER
-        t_min, t_max = breit_wigner_t_range(m_x * m_x, m_x * width_x, 0.0, q2_max)
-        params[I_T_MIN] = t_min
-        params[I_T_MAX] = t_max
-        params[I_Q2_JAC] = (t_max - t_min) / (m_x * width_x)
+    # the X line shape: Breit–Wigner map or narrow width (physics.md §4.3, §4.6)
+    params[I_Q2_MODE], params[I_T_MIN], params[I_T_MAX], params[I_Q2_JAC] = resonance_map(
+        m_x, width_x, 0.0, q2_max, narrow_width
+    )
     return params
 
 

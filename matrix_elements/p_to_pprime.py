@@ -50,7 +50,7 @@ from phase_space.maps import (
     Q2_FLAT,
     Q2_NARROW,
     breit_wigner_q2,
-    breit_wigner_t_range,
+    resonance_map,
 )
 from phase_space.random import STRIDE, uniform
 from phase_space.vegas_map import map_point
@@ -153,17 +153,10 @@ def make_params(
     params[I_M_X] = m_x
     params[I_WIDTH_X] = width_x
     params[I_HAS_X] = 1
-    if narrow_width:
-        # |D_X|² → π/(m_X Γ_X) δ(q² − m_X²) (physics.md §4.3)
-        params[I_Q2_MODE] = Q2_NARROW
-        params[I_Q2_JAC] = math.pi / (m_x * width_x)
-    else:
-        # q² = m² + mΓ tan t: (dq²/du)|D_X|² = (t_max − t_min)/(mΓ) exactly (§4.6)
-        params[I_Q2_MODE] = Q2_BREIT_WIGNER
-        t_min, t_max = breit_wigner_t_range(m_x * m_x, m_x * width_x, 0.0, q2_max)
-        params[I_T_MIN] = t_min
-        params[I_T_MAX] = t_max
-        params[I_Q2_JAC] = (t_max - t_min) / (m_x * width_x)
+    # the X line shape: Breit–Wigner map or narrow width (physics.md §4.3, §4.6)
+    params[I_Q2_MODE], params[I_T_MIN], params[I_T_MAX], params[I_Q2_JAC] = resonance_map(
+        m_x, width_x, 0.0, q2_max, narrow_width
+    )
     return params
 
 

@@ -42,7 +42,7 @@ from phase_space.kinematics import (
     dot,
     levi_civita_vector,
 )
-from phase_space.maps import Q2_BREIT_WIGNER, Q2_NARROW, breit_wigner_t_range
+from phase_space.maps import Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
 from phase_space.vegas_map import map_point
 
@@ -131,16 +131,10 @@ def make_params(
         # σ = ∫|M|²/(2s) dΦ in GeV⁻², × GEV2_TO_PB (1/(2s) and 1/4 of the spin average per event)
         params[I_NORM] = phase_space * GEV2_TO_PB
         q2_max = params[I_SQRT_S] ** 2 * (1.0 + 6.0 * beam_energy_spread) ** 2
-    if narrow_width:
-        params[I_Q2_MODE] = Q2_NARROW
-        params[I_Q2_JAC] = math.pi / (m_x * width_x)
-    else:
-        params[I_Q2_MODE] = Q2_BREIT_WIGNER
-        # the range in the BW angle is fixed; q² above the event's (√s − 0)² is cut per event
-        t_min, t_max = breit_wigner_t_range(m_x * m_x, m_x * width_x, 0.0, q2_max)
-        params[I_T_MIN] = t_min
-        params[I_T_MAX] = t_max
-        params[I_Q2_JAC] = (t_max - t_min) / (m_x * width_x)
+    # the X line shape: Breit–Wigner map or narrow width (physics.md §4.3, §4.6)
+    params[I_Q2_MODE], params[I_T_MIN], params[I_T_MAX], params[I_Q2_JAC] = resonance_map(
+        m_x, width_x, 0.0, q2_max, narrow_width
+    )
     return params
 
 

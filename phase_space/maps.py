@@ -28,6 +28,20 @@ def breit_wigner_t_range(m2_pole, m_gamma, q2_min, q2_max):
     return (math.atan((q2_min - m2_pole) / m_gamma), math.atan((q2_max - m2_pole) / m_gamma))
 
 
+def resonance_map(mass, width, q2_min, q2_max, narrow):
+    """(mode, t_min, t_max, jac) of the q² map for a resonance of ``mass``, ``width`` (GeV).
+
+    Breit–Wigner: q² = m² + mΓ tan t over [q2_min, q2_max], and ``jac`` = (t_max − t_min)/(mΓ)
+    = (dq²/du)·|D(q²)|² exactly (physics.md §4.6). Narrow: q² = m², and ``jac`` = π/(mΓ), the
+    integral of |D|² over all q² (physics.md §4.3); the t range is unused (0, 0).
+    """
+    m_gamma = mass * width
+    if narrow:
+        return Q2_NARROW, 0.0, 0.0, math.pi / m_gamma
+    t_min, t_max = breit_wigner_t_range(mass * mass, m_gamma, q2_min, q2_max)
+    return Q2_BREIT_WIGNER, t_min, t_max, (t_max - t_min) / m_gamma
+
+
 @kernel
 def breit_wigner_q2(u, m2_pole, m_gamma, t_min, t_max):
     """q² from a uniform ``u`` with density ∝ 1/((q² − m²)² + m²Γ²) (physics.md §4.6).
