@@ -51,6 +51,20 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from axgen_testing import card_dict, prepare, relative_offshell
+from dirac_oracle import (
+    EPS_UPPER,
+    GAMMA,
+    GAMMA5,
+    METRIC,
+    P_LEFT,
+    P_RIGHT,
+    XI,
+    bar,
+    lower,
+    mdot,
+    p_sigma,
+    slash,
+)
 
 from gen import cards
 from gen.driver import validate
@@ -73,69 +87,17 @@ G_NU_SUM2 = 3 * 1e-3**2  # card default g_ν = 1e-3 for each of the three flavou
 # The oracle: Dirac algebra, spinors, Levi-Civita, polarisation vectors (physics.md §1)
 # --------------------------------------------------------------------------------------
 
-METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
-_I2 = np.eye(2, dtype=complex)
-_Z2 = np.zeros((2, 2), dtype=complex)
-PAULI = (
-    np.array([[0, 1], [1, 0]], dtype=complex),
-    np.array([[0, -1j], [1j, 0]], dtype=complex),
-    np.array([[1, 0], [0, -1]], dtype=complex),
-)
-GAMMA = np.array(
-    [np.block([[_Z2, _I2], [_I2, _Z2]])] + [np.block([[_Z2, s], [-s, _Z2]]) for s in PAULI]
-)  # γ^μ (upper index), chiral basis
-GAMMA5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
-P_LEFT = (np.eye(4) - GAMMA5) / 2
-P_RIGHT = (np.eye(4) + GAMMA5) / 2
-XI = (np.array([1.0, 0.0], dtype=complex), np.array([0.0, 1.0], dtype=complex))
-
-
-def _levi_civita_upper() -> np.ndarray:
-    """ε^{μνρσ} with ε^{0123} = −1."""
-    eps = np.zeros((4, 4, 4, 4))
-    for perm in itertools.permutations(range(4)):
-        inversions = sum(1 for i in range(4) for j in range(i + 1, 4) if perm[i] > perm[j])
-        eps[perm] = -((-1) ** inversions)
-    return eps
-
-
-EPS_UPPER = _levi_civita_upper()
-
-
-def mdot(a, b):
-    """a·b = a⁰b⁰ − a⃗·b⃗ (no complex conjugation)."""
-    return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
-
-
-def lower(a: np.ndarray) -> np.ndarray:
-    """a_μ = g_μν a^ν (last axis)."""
-    return np.asarray(a) @ METRIC
-
-
-def slash(p: np.ndarray) -> np.ndarray:
-    return np.einsum("mij,m->ij", GAMMA, lower(np.asarray(p, dtype=float)))
-
-
-def _p_sigma(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(p·σ, p·σ̄) = (E − p⃗·σ⃗, E + p⃗·σ⃗)."""
-    pdots = p[1] * PAULI[0] + p[2] * PAULI[1] + p[3] * PAULI[2]
-    return p[0] * _I2 - pdots, p[0] * _I2 + pdots
-
 
 def u_spinor(p: np.ndarray, s: int) -> np.ndarray:
     """u(p, s) = (√(p·σ) ξ_s, √(p·σ̄) ξ_s); massless: √(p·σ) = p·σ/√(2E)."""
-    ps, psb = _p_sigma(p)
+    ps, psb = p_sigma(p)
     return np.concatenate([ps @ XI[s], psb @ XI[s]]) / math.sqrt(2.0 * p[0])
 
 
 def v_spinor(p: np.ndarray, s: int) -> np.ndarray:
     """v(p, s) = (√(p·σ) η_s, −√(p·σ̄) η_s)."""
-    ps, psb = _p_sigma(p)
+    ps, psb = p_sigma(p)
     return np.concatenate([ps @ XI[s], -psb @ XI[s]]) / math.sqrt(2.0 * p[0])
-
-
-def bar(w: np.ndarray) -> np.ndarray:
-    return w.conj() @ GAMMA[0]
 
 
 def neutrino_currents(p_nu: np.ndarray, p_nubar: np.ndarray) -> np.ndarray:

@@ -32,6 +32,20 @@ import math
 import numpy as np
 import pytest
 from axgen_testing import HBAR, M_B_PLUS, M_K_PLUS, M_PI_PLUS, prepare, relative_offshell
+from dirac_oracle import (
+    GAMMA,
+    GAMMA5,
+    METRIC,
+    P_LEFT,
+    XI,
+    bar,
+    kallen,
+    lower,
+    mdot,
+    p_sigma,
+    random_direction,
+    slash,
+)
 
 from matrix_elements import p_to_pprime as pp
 from phase_space.maps import Q2_BREIT_WIGNER
@@ -39,36 +53,6 @@ from phase_space.maps import Q2_BREIT_WIGNER
 # --------------------------------------------------------------------------------------
 # The oracle: Dirac algebra and explicit spinors (physics.md §1 conventions)
 # --------------------------------------------------------------------------------------
-
-METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
-_I2 = np.eye(2, dtype=complex)
-_Z2 = np.zeros((2, 2), dtype=complex)
-PAULI = (
-    np.array([[0, 1], [1, 0]], dtype=complex),
-    np.array([[0, -1j], [1j, 0]], dtype=complex),
-    np.array([[1, 0], [0, -1]], dtype=complex),
-)
-GAMMA = np.array(
-    [np.block([[_Z2, _I2], [_I2, _Z2]])] + [np.block([[_Z2, s], [-s, _Z2]]) for s in PAULI]
-)  # γ^μ, upper index
-GAMMA5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
-P_LEFT = (np.eye(4) - GAMMA5) / 2
-XI = (np.array([1.0, 0.0], dtype=complex), np.array([0.0, 1.0], dtype=complex))  # ξ_s = η_s
-
-
-def mdot(a: np.ndarray, b: np.ndarray) -> float:
-    """Minkowski product a·b = a⁰b⁰ − a⃗·b⃗ (metric +,−,−,−)."""
-    return float(a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3])
-
-
-def lower(a: np.ndarray) -> np.ndarray:
-    """a_μ = g_μν a^ν."""
-    return METRIC @ a
-
-
-def slash(p: np.ndarray) -> np.ndarray:
-    """p̸ = γ^μ p_μ."""
-    return np.einsum("mij,m->ij", GAMMA, lower(np.asarray(p, dtype=float)))
 
 
 def _sqrt_massless(a: np.ndarray, energy: float) -> np.ndarray:
@@ -81,27 +65,16 @@ def _sqrt_massless(a: np.ndarray, energy: float) -> np.ndarray:
     return a / math.sqrt(2.0 * energy)
 
 
-def _p_sigma(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(p·σ, p·σ̄) = (E − p⃗·σ⃗, E + p⃗·σ⃗) with σ^μ = (1, σ⃗), σ̄^μ = (1, −σ⃗)."""
-    pdots = p[1] * PAULI[0] + p[2] * PAULI[1] + p[3] * PAULI[2]
-    return p[0] * _I2 - pdots, p[0] * _I2 + pdots
-
-
 def u_spinor(p: np.ndarray, s: int) -> np.ndarray:
     """u(p, s) = (√(p·σ) ξ_s, √(p·σ̄) ξ_s)."""
-    ps, psb = _p_sigma(p)
+    ps, psb = p_sigma(p)
     return np.concatenate([_sqrt_massless(ps, p[0]) @ XI[s], _sqrt_massless(psb, p[0]) @ XI[s]])
 
 
 def v_spinor(p: np.ndarray, s: int) -> np.ndarray:
     """v(p, s) = (√(p·σ) η_s, −√(p·σ̄) η_s)."""
-    ps, psb = _p_sigma(p)
+    ps, psb = p_sigma(p)
     return np.concatenate([_sqrt_massless(ps, p[0]) @ XI[s], -_sqrt_massless(psb, p[0]) @ XI[s]])
-
-
-def bar(w: np.ndarray) -> np.ndarray:
-    """w̄ = w† γ⁰."""
-    return w.conj() @ GAMMA[0]
 
 
 def neutrino_currents(p_nu: np.ndarray, p_nubar: np.ndarray) -> np.ndarray:
@@ -158,17 +131,6 @@ def boost(p: np.ndarray, beta: np.ndarray) -> np.ndarray:
     e = gamma * (p[0] + bp)
     vec = p[1:] + ((gamma - 1.0) * bp / b2 + gamma * p[0]) * beta
     return np.concatenate([[e], vec])
-
-
-def random_direction(rng: np.random.Generator) -> np.ndarray:
-    c = rng.uniform(-1, 1)
-    phi = rng.uniform(0, 2 * math.pi)
-    s = math.sqrt(1 - c * c)
-    return np.array([s * math.cos(phi), s * math.sin(phi), c])
-
-
-def kallen(a: float, b: float, c: float) -> float:
-    return a * a + b * b + c * c - 2 * a * b - 2 * a * c - 2 * b * c
 
 
 def build_event(rng: np.random.Generator, m_p: float, m_d: float, q2: float):
