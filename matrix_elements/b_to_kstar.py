@@ -54,7 +54,7 @@ from phase_space.kinematics import (
 )
 from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
-from phase_space.vegas_map import map_point
+from phase_space.vegas_map import event_point
 
 # --- parameter array layout -------------------------------------------------------------
 I_M_PARENT = 0  # m_B
@@ -369,9 +369,7 @@ def generate(
         u = np.empty(dim)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             base = np.uint64(first_event + i) * np.uint64(STRIDE)
-            for d in range(dim):
-                y[d] = uniform(key, base + np.uint64(d))
-            jac = map_point(y, grid, inc, ninc, u)
+            jac = event_point(key, base, grid, inc, ninc, y, u)
             aux = base + np.uint64(dim)
             dbr_du, q2, _, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion = _event(
                 u,

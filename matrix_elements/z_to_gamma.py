@@ -44,7 +44,7 @@ from phase_space.kinematics import (
 )
 from phase_space.maps import Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
-from phase_space.vegas_map import map_point
+from phase_space.vegas_map import event_point
 
 MODE_Z_DECAY = 0
 MODE_EE = 1
@@ -349,9 +349,7 @@ def generate(
         u = np.empty(dim)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             base = np.uint64(first_event + i) * np.uint64(STRIDE)
-            for d in range(dim):
-                y[d] = uniform(key, base + np.uint64(d))
-            jac = map_point(y, grid, inc, ninc, u)
+            jac = event_point(key, base, grid, inc, ninc, y, u)
             aux = base + np.uint64(dim)
             if mode == MODE_EE:
                 beam_minus, beam_plus = _beams(

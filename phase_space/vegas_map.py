@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from phase_space._jit import batch_kernel, kernel, prange
+from phase_space.random import uniform
 
 
 @kernel
@@ -30,6 +31,15 @@ def map_point(y, grid, inc, ninc, x):
         x[d] = grid[d, i] + width * (t - i)
         jac *= width * n
     return jac
+
+
+@kernel
+def event_point(key, base, grid, inc, ninc, y, x):
+    """The mapped point of one event: uniforms ``y[d]`` at counters ``base + d`` of stream
+    ``key``, mapped to ``x`` in place; returns the Jacobian dx/dy."""
+    for d in range(y.shape[0]):
+        y[d] = uniform(key, base + np.uint64(d))
+    return map_point(y, grid, inc, ninc, x)
 
 
 @batch_kernel
