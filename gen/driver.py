@@ -96,7 +96,9 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             prepared = process.prepare(card)
         except CardError as err:
             problems.extend(err.problems)
-    setup_problems = production.problems(card.production.setup, card.production.options)
+    setup_problems = production.problems(
+        card.production.setup, card.production.options, process.parent if process is not None else None
+    )
     problems.extend(setup_problems)
     if not setup_problems and process is not None and card.production.setup not in process.setups:
         problems.append(
@@ -106,7 +108,7 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
     acceptance_problems = acceptance_models.problems(
         card.acceptance.experiment,
         card.acceptance.cuts,
-        process.signature if process is not None else "meson",
+        process.signature if process is not None else "b_meson",
         card.run.process,
         card.production.setup,
     )
@@ -195,33 +197,36 @@ class _Sums:
         self.n = 0
         self.w = 0.0
         self.w2 = 0.0
-        self.selected_w = dict.fromkeys(regions, 0.0)
-        self.selected_w2 = dict.fromkeys(regions, 0.0)
+        self.selected_w = dict.fromkeys(regions, 0.0)  # Σ w s
+        self.selected_w2 = dict.fromkeys(regions, 0.0)  # Σ w² s
+        self.selected_w2s2 = dict.fromkeys(regions, 0.0)  # Σ w² s²
         self.selected_n = dict.fromkeys(regions, 0)
 
     def add(self, weight: np.ndarray, selected: dict[str, np.ndarray]) -> None:
         self.n += weight.shape[0]
         self.w += float(weight.sum())
         self.w2 += float(np.dot(weight, weight))
-        for region, mask in selected.items():
-            ws = weight[mask]
+        for region, flag in selected.items():
+            if flag.dtype == np.bool_:  # a pass flag: s = 0 or 1
+                ws = weight[flag]
+                w2s = w2s2 = float(np.dot(ws, ws))
+            else:  # a selection probability s ∈ [0, 1] (a published efficiency map)
+                ws = weight * flag
+                w2s = float(np.dot(weight, ws))
+                w2s2 = float(np.dot(ws, ws))
             self.selected_w[region] += float(ws.sum())
-            self.selected_w2[region] += float(np.dot(ws, ws))
-            self.selected_n[region] += int(mask.sum())
+            self.selected_w2[region] += w2s
+            self.selected_w2s2[region] += w2s2
+            self.selected_n[region] += int(np.count_nonzero(flag))
 
     def acceptance(self) -> dict[str, dict[str, float]]:
-        """ε × Σw(selected)/Σw per region, with the weighted binomial error (ε: the region's
-        efficiency factor, exact)."""
+        """ε × Σ w s / Σ w per region (s: the pass flag or selection probability), with the
+        error var(A) = Σ w² (s − A)² / (Σ w)² (ε: the region's efficiency factor, exact)."""
         out = {}
         for region in self.selected_w:
             a = self.selected_w[region] / self.w if self.w > 0 else 0.0
-            # var(A) = Σ w_i² (s_i − A)² / (Σ w)²  (s_i = 1 if selected)
             var = (
-                (
-                    (1 - a) ** 2 * self.selected_w2[region]
-                    + a**2 * (self.w2 - self.selected_w2[region])
-                )
-                / self.w**2
+                (self.selected_w2s2[region] - 2.0 * a * self.selected_w2[region] + a * a * self.w2) / self.w**2
                 if self.w > 0
                 else 0.0
             )
@@ -365,18 +370,16 @@ def run(
         prepared = validate(card, output_dir)
     process = prepared.process
     seed = card.run.seed
-    acceptance = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
+    producer = production.Producer(card.production.setup, card.production.options, prepared.topology)
+    topology = producer.topology  # the record written: the process's, grown by the setup
     acceptance_context = dict(prepared.info)
-    producer = production.Producer(
-        card.production.setup,
-        card.production.options,
-        parent_mass=float(prepared.topology.masses[0]),
-        parent_ctau_mm=float(prepared.topology.ctau_mm[0]),
-    )
-    template = prepared.topology.pids[0]
+    template = topology.pids[0]
     acceptance_context["slots"] = {
         int(abs(pid)): [int(s) for s in np.flatnonzero(np.abs(template) == abs(pid))] for pid in set(template.tolist())
     }
+    acceptance_context["topology"] = topology
+    acceptance = acceptance_models.get(card.acceptance.experiment, card.acceptance.cuts)
+    acceptance = acceptance.for_record(acceptance_context) if hasattr(acceptance, "for_record") else acceptance
 
     t0 = time.perf_counter()
     frozen, warmup = adapt_map(
@@ -430,7 +433,7 @@ def run(
         # HepMC3's cross section is the normalisation of the weights: for a beam in flight,
         # the rate per kaon entering the decay region (BR × ⟨P⟩)
         rate_unit=prepared.rate_unit if not producer.moves_the_parent else f"{prepared.rate_unit} x P(decay in region)",
-        labels=prepared.topology.labels,
+        labels=topology.labels,
     )
     finished: list[Path] = []
     if output_dir is not None:
@@ -442,7 +445,6 @@ def run(
     running_f = 0.0
     running_f2 = 0.0
     collected: list[ak.Array] = []
-    topology = prepared.topology
     bar = tqdm(
         total=card.run.events,
         unit="ev",
@@ -468,7 +470,7 @@ def run(
                 weight = fjac / total
                 running_f += float(fjac.sum())
                 running_f2 += float(np.dot(fjac, fjac))
-            v, weight_factor = producer(seed, first, p, topology.mothers, topology.ctau_mm)
+            p, pid, v, weight_factor = producer(seed, first, p, pid)
             if weight_factor is not None:
                 # per kaon entering the decay region: × ⟨P(decay inside it)⟩
                 weight = weight * weight_factor
@@ -528,6 +530,7 @@ def run(
             production_options=producer.options,
             signal_regions=acceptance.signal_regions,
             decay_probability=decay_probability_mean,
+            producer=producer,
             timing={
                 "warmup_s": warmup_s,
                 "unweighting_plan_s": plan_s,
@@ -617,6 +620,7 @@ def _summary(
     versions: dict[str, str],
     production_options: Any = None,
     decay_probability: float | None = None,
+    producer: production.Producer | None = None,
     signal_regions: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     acceptance = sums.acceptance()
@@ -643,7 +647,7 @@ def _summary(
         },
         "selected_events": {k: v["events"] for k, v in acceptance.items()},
         "model": dict(prepared.info),
-        "record": list(prepared.topology.labels),
+        "record": list(producer.topology.labels if producer is not None else prepared.topology.labels),
         "references": list(prepared.process.references),
         "timing": timing,
         "versions": {**versions, "pdg_edition": pdg.PDG_EDITION},
@@ -652,6 +656,8 @@ def _summary(
     if unweighting is not None:
         summary["unweighting"] = unweighting
     scale = card.run.n_parents if card.run.n_parents is not None else card.run.luminosity
+    if scale is None and card.run.n_decays is None and producer is not None:
+        scale = producer.n_parents  # e.g. Belle II: 2 N_BB̄ f₊₋ from [production]
     if card.run.n_decays is not None:
         # N_decays = N_entering × ⟨P⟩ (⟨P⟩ = 1 without a decay region)
         scale = card.run.n_decays / (decay_probability if decay_probability is not None else 1.0)
@@ -664,6 +670,10 @@ def _summary(
         "setup": card.production.setup,
         "options": dataclasses.asdict(production_options) if dataclasses.is_dataclass(production_options) else {},
     }
+    if producer is not None:
+        summary["production"].update(producer.summary())
+        if producer.n_parents is not None:
+            summary["production"]["n_parents"] = producer.n_parents
     if decay_probability is not None:
         # weights are per kaon entering the decay region: Σw = BR × ⟨P(decay in region)⟩
         summary["production"]["decay_probability"] = decay_probability

@@ -113,7 +113,8 @@ def to_awkward(batch: EventBatch) -> ak.Array:
     )
     selected = ak.contents.RecordArray(
         [
-            ak.contents.NumpyArray(np.ascontiguousarray(a, dtype=np.bool_))
+            # pass flags (bool), or selection probabilities (float64) from published maps
+            ak.contents.NumpyArray(np.ascontiguousarray(a if a.dtype == np.float64 else a.astype(np.bool_)))
             for a in batch.selected.values()
         ],
         list(batch.selected),

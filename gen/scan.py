@@ -163,9 +163,9 @@ def run_scan(
     table["wall_s"] = time.perf_counter() - t0
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(output_dir / "scan.csv", lambda path: _write_csv(path, table))
-        _write_atomically(output_dir / "scan.json", lambda path: path.write_text(json.dumps(table, indent=2, default=str) + "\n"))
-        _write_atomically(output_dir / "scan.png", lambda path: plot(table, path))
+        write_atomically(output_dir / "scan.csv", lambda path: _write_csv(path, table))
+        write_atomically(output_dir / "scan.json", lambda path: path.write_text(json.dumps(table, indent=2, default=str) + "\n"))
+        write_atomically(output_dir / "scan.png", lambda path: plot(table, path))
     return table
 
 
@@ -241,7 +241,7 @@ def _write_csv(path: Path, table: dict[str, Any]) -> None:
             writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
 
 
-def _write_atomically(path: Path, write: Any) -> None:
+def write_atomically(path: Path, write: Any) -> None:
     tmp = path.with_name(f".{path.name}.axgen-tmp-{os.getpid()}{path.suffix}")
     try:
         write(tmp)

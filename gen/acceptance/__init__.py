@@ -36,8 +36,8 @@ class NoAcceptance:
     name: str = "none"
     regions: tuple[str, ...] = ("all",)
     signal_regions: tuple[str, ...] = ("all",)  # what scans plot
-    signatures: tuple[str, ...] = ("meson", "monophoton", "k_plus", "k_long")
-    setups: tuple[str, ...] = ("rest", "ee", "na62", "koto")
+    signatures: tuple[str, ...] = ("b_meson", "monophoton", "k_plus", "k_long")
+    setups: tuple[str, ...] = ("rest", "ee", "na62", "koto", "belle2")
 
     @property
     def efficiency(self) -> dict[str, float]:
@@ -64,6 +64,7 @@ ACCEPTANCE: dict[str, str | type] = {
     "fccee": "gen.acceptance.fccee:FCCeeAcceptance",
     "na62": "gen.acceptance.na62:NA62Acceptance",
     "koto": "gen.acceptance.koto:KOTOAcceptance",
+    "belle2": "gen.acceptance.belle2:Belle2Acceptance",
 }
 
 

@@ -83,7 +83,7 @@ class Process:
     description: str
     is_sm: bool = False
     sm_model_keys: tuple[str, ...] = ()  # [model] keys an SM process still reads
-    signature: str = "meson"  # "meson" or "monophoton": which acceptance models apply
+    signature: str = "b_meson"  # "b_meson", "k_plus", "k_long" or "monophoton": which acceptance models apply
     setups: tuple[str, ...] = ("rest",)  # production setups the process can use
 
 

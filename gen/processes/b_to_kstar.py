@@ -201,6 +201,8 @@ for _mode, _code, _spec in _MODES:
             prepare=_prepare(_spec, f"{_mode} X"),
             references=REF_MODEL + _REF_FF,
             description=f"{_mode} X(-> nu nu~), |g_bs|^2, full angular correlations (physics.md Eq. 22)",
+            signature="b_meson",
+            setups=("rest", "belle2"),
         )
     )
     _sm_spec = _BToKstar(**{**_spec.__dict__, "sm": True})
@@ -215,5 +217,7 @@ for _mode, _code, _spec in _MODES:
             description=f"SM {_mode} nu nu~ (physics.md Eq. 31 via Eq. 22)",
             is_sm=True,
             sm_model_keys=("narrow_kstar",),
+            signature="b_meson",
+            setups=("rest", "belle2"),
         )
     )

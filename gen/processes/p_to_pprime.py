@@ -253,7 +253,7 @@ for _name, _code, _spec, _refs, _description in _P_TO_PPRIME:
             references=_refs,
             description=_description,
             is_sm=_spec.coupling is None,
-            setups={321: ("rest", "na62"), 130: ("rest", "koto")}.get(_spec.parent, ("rest",)),
-            signature={321: "k_plus", 130: "k_long"}.get(_spec.parent, "meson"),
+            setups={321: ("rest", "na62"), 130: ("rest", "koto")}.get(_spec.parent, ("rest", "belle2")),
+            signature={321: "k_plus", 130: "k_long"}.get(_spec.parent, "b_meson"),
         )
     )

@@ -9,7 +9,9 @@ frozen dataclass (``[production]`` keys next to ``setup``):
 - ``ee``: e⁺e⁻ beams along z colliding at the origin (the kernel already boosted the event
   by the beam energies);
 - ``na62``: the K⁺ beam of NA62 decaying in its decay region (``kaon_beams``);
-- ``koto``: the K_L beam of KOTO decaying in its decay region (``kaon_beams``).
+- ``koto``: the K_L beam of KOTO decaying in its decay region (``kaon_beams``);
+- ``belle2``: SuperKEKB e⁻e⁺ → Υ(4S) → BB̄, the signal B decaying (``upsilon4s``); the record
+  grows by the beams, the Υ(4S) and the other B.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from gen import options as opt
-from gen.production import kaon_beams
+from gen import pdg
+from gen.processes import Topology
+from gen.production import kaon_beams, upsilon4s
 from gen.production.vertices import daughter_ranges, place_vertices
 
 __all__ = ["SETUPS", "Producer", "daughter_ranges", "place_vertices"]
@@ -50,14 +54,24 @@ SETUPS: dict[str, type] = {
     "ee": EESetup,
     "na62": kaon_beams.NA62Beam,
     "koto": kaon_beams.KOTOBeam,
+    "belle2": upsilon4s.Belle2Beams,
 }
 
 
-def problems(setup: str, values: dict[str, Any]) -> list[str]:
-    """Pass-2 problems of ``[production]`` (dotted keys, no file prefix)."""
+def problems(setup: str, values: dict[str, Any], parent: int | None = None) -> list[str]:
+    """Pass-2 problems of ``[production]`` (dotted keys, no file prefix); ``parent`` is the PDG
+    id of the process's parent, when known."""
     if setup not in SETUPS:
         return [f"production.setup: expected one of {', '.join(SETUPS)}, got {setup!r}"]
     found = opt.problems(SETUPS[setup], values, "production", f"setup {setup!r}")
+    if setup == "belle2" and not found and parent is not None:
+        threshold = 2.0 * pdg.mass(parent)
+        sqrt_s = options_of(setup, values).sqrt_s
+        if sqrt_s < threshold:
+            found.append(
+                f"production.sqrt_s: expected at least 2 m_{pdg.name(parent)} = {threshold:.5f} GeV "
+                f"(Υ(4S) → BB̄), got {sqrt_s:g}"
+            )
     table_file = values.get("momentum_table")
     if setup == "koto" and isinstance(table_file, str) and table_file:
         try:
@@ -86,18 +100,28 @@ def options_of(setup: str, values: dict[str, Any]) -> Any:
 
 
 class Producer:
-    """Applies one setup to every batch of a run (tables computed once)."""
+    """Applies one setup to every batch of a run (tables computed once).
 
-    def __init__(self, setup: str, values: dict[str, Any], parent_mass: float, parent_ctau_mm: float) -> None:
+    ``topology`` is the record the run writes: the process's own, or (``belle2``) the grown one
+    with the beams, the Υ(4S) and the other B in front.
+    """
+
+    def __init__(self, setup: str, values: dict[str, Any], process_topology: Topology) -> None:
         self.setup = setup
         self.options = options_of(setup, values)
-        self.parent_mass = parent_mass
-        self.parent_ctau_mm = parent_ctau_mm
+        self.parent_mass = float(process_topology.masses[0])
+        self.parent_ctau_mm = float(process_topology.ctau_mm[0])
+        self.parent_pid = int(process_topology.pids[0, 0])
+        self.topology = process_topology
         self._grid = None
+        self._upsilon = None
         if setup == "na62":
-            self._grid = kaon_beams.na62_grid(self.options, parent_mass, parent_ctau_mm)
+            self._grid = kaon_beams.na62_grid(self.options, self.parent_mass, self.parent_ctau_mm)
         elif setup == "koto":
-            self._grid = kaon_beams.koto_grid(self.options, parent_mass, parent_ctau_mm)
+            self._grid = kaon_beams.koto_grid(self.options, self.parent_mass, self.parent_ctau_mm)
+        elif setup == "belle2":
+            self._upsilon = upsilon4s.upsilon_decay(self.options, self.parent_mass)
+            self.topology = upsilon4s.grow_topology(process_topology, self.options.sqrt_s)
 
     @property
     def moves_the_parent(self) -> bool:
@@ -109,24 +133,34 @@ class Producer:
         """⟨P⟩: the probability that a kaon entering the decay region decays in it."""
         return None if self._grid is None else self._grid.mean_probability
 
+    @property
+    def n_parents(self) -> float | None:
+        """Parents the setup's data set holds (Belle II: B mesons from N_BB̄), or None."""
+        if self.setup == "belle2":
+            return upsilon4s.n_parents(self.options, self.parent_pid)
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """Derived production quantities for summary.json."""
+        return upsilon4s.summary(self._upsilon) if self._upsilon is not None else {}
+
     def __call__(
-        self, seed: int, first_event: int, p: np.ndarray, mothers: np.ndarray, ctau_mm: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Lab momenta (``p`` updated in place), vertices ``v[4, n, k]`` and the weight factor."""
-        if self.setup == "na62":
+        self, seed: int, first_event: int, p: np.ndarray, pid: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """The batch in the lab: (momenta ``p[4, n, k]``, ``pid[n, k]``, vertices ``v[4, n, k]``,
+        weight factor or None) in the slots of :attr:`topology`; ``p`` may be updated in place."""
+        t = self.topology
+        if self.setup in ("na62", "koto"):
             assert self._grid is not None
-            v, root_decay, factor = kaon_beams.na62(
+            beam = kaon_beams.na62 if self.setup == "na62" else kaon_beams.koto
+            v, root_decay, factor = beam(
                 self.options, self._grid, seed, first_event, p, self.parent_mass, self.parent_ctau_mm
             )
-        elif self.setup == "koto":
-            assert self._grid is not None
-            v, root_decay, factor = kaon_beams.koto(
-                self.options, self._grid, seed, first_event, p, self.parent_mass, self.parent_ctau_mm
-            )
-        else:
-            v = np.empty_like(p)
-            v[:, :, mothers < 0] = 0.0  # the parent, or both beams, start at the origin at t = 0
-            place_vertices(seed, first_event, p, mothers, ctau_mm, v)
-            return v, None
-        place_vertices(seed, first_event, p, mothers, ctau_mm, v, root_decay)
-        return v, factor
+            place_vertices(seed, first_event, p, t.mothers, t.ctau_mm, v, root_decay)
+            return p, pid, v, factor
+        if self._upsilon is not None:
+            p, pid = upsilon4s.upsilon_to_bb(self._upsilon, self.options, seed, first_event, p, pid)
+        v = np.empty_like(p)
+        v[:, :, t.mothers < 0] = 0.0  # the parent, or both beams, start at the origin at t = 0
+        place_vertices(seed, first_event, p, t.mothers, t.ctau_mm, v)
+        return p, pid, v, None

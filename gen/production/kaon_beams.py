@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from gen.options import non_negative, option, positive, record
+from gen.production.vertices import FIRST_BEAM_COUNTER
 from phase_space._jit import batch_kernel, kernel, prange
 from phase_space.kinematics import boost_from_rest
 from phase_space.maps import from_table, tabulated
@@ -36,8 +37,6 @@ from phase_space.random import (
     stream_key,
     uniform,
 )
-
-_BEAM_COUNTER = 32  # production-stream counters 32..61 of an event (0..31: vertex draws)
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,7 @@ def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_dec
     k = p.shape[2]
     for i in prange(n):
         b = beam[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
+        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         g1, g2 = gaussian_pair(key, base + np.uint64(2))
         g3, g4 = gaussian_pair(key, base + np.uint64(2 + GAUSSIAN_PAIR_COUNTERS))
@@ -244,7 +243,7 @@ def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_dec
     k = p.shape[2]
     for i in prange(n):
         b = beam[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(_BEAM_COUNTER)
+        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)
         kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
         z, _ = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, momentum / mass * ctau)

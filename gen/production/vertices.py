@@ -16,6 +16,10 @@ import numpy as np
 from phase_space._jit import batch_kernel, prange
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 
+# production-stream counters of an event: 0..31 for the vertex draws (one per slot), from 32 on
+# for the beam (kaon momentum and decay point, or the Υ(4S) → BB̄ angles)
+FIRST_BEAM_COUNTER = 32
+
 
 @batch_kernel
 def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v):

@@ -43,6 +43,8 @@ def _run(tmp_path, process, events=200, **model):
         "e+ e- -> gamma X",
         "K+ -> pi+ X @na62",
         "KL -> pi0 X @koto",
+        "B+ -> K+ nu nu~ (SM) @belle2",
+        "B0 -> K*0(K+ pi-) X @belle2",
     ],
 )
 @pytest.mark.parametrize("name", ["events.hepmc", "events.hepmc.gz"])

@@ -1,0 +1,236 @@
+"""Belle II B → K(*) + invisible acceptance (experiments.md §3).
+
+Two layers. (1) Kinematics every B process gets: the visible hadron system h of the signal B
+(the K, or the K* = Kπ) gives q²_rec = s/4 + m_h² − √s E*_h (§3.3), computed as the invariant
+(P_beams/2 − p_h)², which *is* that formula in the c.m. frame and needs no boost; the B
+motion in the c.m. smears it exactly as in data. ``tracks`` flags events whose charged
+signal-side tracks all lie in the CDC polar acceptance (§3.2).
+
+(2) For B± → K± (X or νν̄) the analysis itself: Belle II's published joint number densities
+N_ij of generated q² bin j and analysis bin i (HEPData ins2947386, packaged in
+``gen/data/belle2``) give the efficiency of each analysis bin as a function of generated q²,
+ε_i(q²_j) = N_ij / (N_SM f_j), with N_SM = 2 N_BB̄ f₊₋ BR_SM = 1985 the SM decays the
+densities are normalised to and f_j the fraction of SM decays in bin j (physics.md Eq. 20
+shape with the §6.2 form factor, integrated per bin). Each event then carries ε_i(q²) as its
+selection probability in analysis bin i (a float "selected" column), and the expected
+events in bin i are N_B × Σ w ε_i: the folding of arXiv:2507.12393, exact for a spin-0
+parent whatever its q² distribution (§0, §3.6). Analysis bins are named after the
+likelihood's channels: ``ITA_SR_eta{1,2,3}_{low,mid,high}`` (channel A: η(BDT2) bin major,
+q²_rec bin minor), ``ITA_CR_{low,mid,high}`` (channel B, η(BDT2) ∈ [0.92, 0.94]) and
+``HTA_1 … HTA_6`` (channel ``sgn1_had``), with the sums ``ITA`` (η > 0.92), ``ITA_SR``
+(η > 0.94) and ``HTA``. Other B modes have no published map: they get (1) only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gen import pdg
+from gen.options import option, record
+from matrix_elements.form_factors.b_k import F_PLUS, bsz
+from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
+from phase_space._jit import batch_kernel, prange
+
+# generated-q² binning of the number densities [C, knunu-mini reinterpretation-mini.py]: an
+# underflow bin (−1, 0) and 100 bins of 0.22885 GeV² up to 22.885 ≈ (m_B − m_K)²
+Q2_GEN_EDGES = np.concatenate([[-1.0], np.linspace(0.0, 22.885, 101)])
+# the SM expectation the densities are normalised to: 2 N_BB̄ f₊₋ BR_SM(short distance)
+# = 2 × 387e6 × 0.516 × 4.97e-6 [M, experiments.md §3.6; the published templates check it]
+N_BB_PUBLISHED = 387.0e6
+F_PLUS_MINUS_PUBLISHED = 0.516
+BR_SM_PUBLISHED = 4.97e-6
+N_SM_PUBLISHED = 2.0 * N_BB_PUBLISHED * F_PLUS_MINUS_PUBLISHED * BR_SM_PUBLISHED
+
+ETA_BINS = ("eta1", "eta2", "eta3")
+Q2_REC_BINS = ("low", "mid", "high")
+ITA_SR_BINS = tuple(f"ITA_SR_{eta}_{q2}" for eta in ETA_BINS for q2 in Q2_REC_BINS)
+ITA_CR_BINS = tuple(f"ITA_CR_{q2}" for q2 in Q2_REC_BINS)
+HTA_BINS = tuple(f"HTA_{i}" for i in range(1, 7))
+ANALYSIS_BINS = ITA_SR_BINS + ITA_CR_BINS + HTA_BINS  # the rows of the three densities, in order
+TOTALS = {"ITA": ITA_SR_BINS + ITA_CR_BINS, "ITA_SR": ITA_SR_BINS, "HTA": HTA_BINS}
+DENSITY_FILES = (
+    ("number_density_ita_regA.csv", ITA_SR_BINS),
+    ("number_density_ita_regB.csv", ITA_CR_BINS),
+    ("number_density_hta.csv", HTA_BINS),
+)
+PID_B_PLUS = 521
+PID_K_PLUS = 321
+
+
+def data_file(name: str) -> Any:
+    """A packaged Belle II data file (``gen/data/belle2``, see its README)."""
+    return resources.files("gen") / "data" / "belle2" / name
+
+
+@cache
+def number_densities() -> np.ndarray:
+    """N_ij (expected SM events) as one (18, 101) array, rows :data:`ANALYSIS_BINS`, columns
+    the generated-q² bins of :data:`Q2_GEN_EDGES`."""
+    rows = []
+    for name, bins in DENSITY_FILES:
+        with data_file(name).open() as f:
+            density = np.loadtxt(f, delimiter=",", ndmin=2)
+        if density.shape != (len(bins), Q2_GEN_EDGES.size - 1):
+            raise ValueError(f"{name}: expected {len(bins)} x {Q2_GEN_EDGES.size - 1} values, got {density.shape}")
+        rows.append(density)
+    return np.concatenate(rows)
+
+
+def sm_fractions() -> np.ndarray:
+    """f_j: the fraction of SM B⁺ → K⁺νν̄ decays in each generated-q² bin (underflow: 0).
+
+    dΓ/dq² ∝ f₊(q²)² λ^{3/2} (physics.md Eq. 20, §4.1 with the §6.2 f₊), Gauss–Legendre per bin.
+    """
+    m_b, m_k = pdg.mass(PID_B_PLUS), pdg.mass(PID_K_PLUS)
+    q2_end = (m_b - m_k) ** 2
+    ff = F_PLUS.to_array()
+    nodes, weights = np.polynomial.legendre.leggauss(24)
+
+    def rate(lo: float, hi: float) -> float:
+        if hi <= lo:
+            return 0.0
+        q2 = lo + 0.5 * (hi - lo) * (nodes + 1.0)
+        f_plus = np.array([bsz(x, ff) for x in q2])
+        return 0.5 * (hi - lo) * float(weights @ dwidth_dq2_p_to_pprime_nunu(q2, 1.0, f_plus, m_b, m_k))
+
+    edges = np.clip(Q2_GEN_EDGES, 0.0, q2_end)
+    per_bin = np.array([rate(lo, hi) for lo, hi in itertools.pairwise(edges)])
+    # the total by the same bins (each smooth), plus the sliver between 22.885 and the endpoint
+    return per_bin / (per_bin.sum() + rate(edges[-1], q2_end))
+
+
+@cache
+def efficiency_table() -> tuple[np.ndarray, tuple[str, ...]]:
+    """(ε[r, j], region names r): the analysis bins then the totals, per generated-q² bin j,
+    plus a last all-zero column for q² beyond the binning (events are looked up by bin).
+
+    The HTA density has 0.2 % of its events in the underflow bin (q²_gen < 0, impossible for
+    νν̄); they are moved into the first bin, so every row still sums to its published template.
+    """
+    density = number_densities().copy()
+    density[:, 1] += density[:, 0]
+    density[:, 0] = 0.0
+    fractions = sm_fractions()
+    expected = N_SM_PUBLISHED * fractions
+    efficiency = np.divide(density, expected, out=np.zeros_like(density), where=expected > 0.0)
+    rows = [efficiency]
+    names = list(ANALYSIS_BINS)
+    for total, members in TOTALS.items():
+        rows.append(efficiency[[ANALYSIS_BINS.index(m) for m in members]].sum(axis=0, keepdims=True))
+        names.append(total)
+    table = np.concatenate(rows)
+    return np.concatenate([table, np.zeros((table.shape[0], 1))], axis=1), tuple(names)
+
+
+def q2_gen_bin(q2: np.ndarray) -> np.ndarray:
+    """Column of :func:`efficiency_table` for generated q² (GeV²); beyond the binning: the last."""
+    n_bins = Q2_GEN_EDGES.size - 1
+    index = np.searchsorted(Q2_GEN_EDGES, q2, side="right") - 1
+    return np.where((index < 0) | (index >= n_bins), n_bins, index)
+
+
+@dataclass(frozen=True)
+class Belle2Cuts:
+    """Geometric acceptance of the signal-side tracks (experiments.md §3.2)."""
+
+    ORDERED: ClassVar = (("theta_min", "theta_max"),)
+
+    theta_min: float = option(17.0, "CDC polar-angle acceptance, lower edge [M]", unit="deg",
+                              check=lambda x: 0 <= x < 180, expected="an angle in [0, 180)")
+    theta_max: float = option(150.0, "CDC polar-angle acceptance, upper edge [M]", unit="deg",
+                              check=lambda x: 0 < x <= 180, expected="an angle in (0, 180]")
+
+
+@batch_kernel
+def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc):
+    """Per event of ``p[4, n, k]`` (lab, GeV; beams in slots 0 and 1): q²_rec = (P/2 − p_h)²
+    (GeV²), |p_h| (GeV) and θ_h (rad) of the hadron system in slot ``h_slot``, and whether all
+    ``track_slots`` have θ inside the cut record's [theta_min, theta_max] (degrees)."""
+    n = p.shape[1]
+    for i in prange(n):
+        c = cuts[0]
+        cos_min = math.cos(math.radians(c.theta_max))
+        cos_max = math.cos(math.radians(c.theta_min))
+        d = (
+            0.5 * (p[0, i, 0] + p[0, i, 1]) - p[0, i, h_slot],
+            0.5 * (p[1, i, 0] + p[1, i, 1]) - p[1, i, h_slot],
+            0.5 * (p[2, i, 0] + p[2, i, 1]) - p[2, i, h_slot],
+            0.5 * (p[3, i, 0] + p[3, i, 1]) - p[3, i, h_slot],
+        )
+        q2_rec[i] = d[0] * d[0] - d[1] * d[1] - d[2] * d[2] - d[3] * d[3]
+        momentum = math.sqrt(p[1, i, h_slot] ** 2 + p[2, i, h_slot] ** 2 + p[3, i, h_slot] ** 2)
+        p_h[i] = momentum
+        theta_h[i] = math.acos(p[3, i, h_slot] / momentum) if momentum > 0.0 else 0.0
+        inside = True
+        for s in track_slots:
+            norm = math.sqrt(p[1, i, s] ** 2 + p[2, i, s] ** 2 + p[3, i, s] ** 2)
+            cos_theta = p[3, i, s] / norm if norm > 0.0 else 1.0
+            inside = inside and cos_min <= cos_theta <= cos_max
+        in_cdc[i] = inside
+
+
+@dataclass(frozen=True)
+class Belle2Acceptance:
+    """Belle II: q²_rec, the CDC track acceptance and, for B± → K±, the published efficiencies."""
+
+    cuts: Belle2Cuts = field(default_factory=Belle2Cuts)
+    name: str = "belle2"
+    regions: tuple[str, ...] = ("tracks",)
+    signal_regions: tuple[str, ...] = ("tracks",)
+    signatures: tuple[str, ...] = ("b_meson",)
+    setups: tuple[str, ...] = ("belle2",)
+    hadron_slot: int = -1
+    track_slots: tuple[int, ...] = ()
+    published_maps: bool = False
+
+    @property
+    def efficiency(self) -> dict[str, float]:
+        return dict.fromkeys(self.regions, 1.0)
+
+    def for_record(self, context: dict[str, Any]) -> Belle2Acceptance:
+        """This model bound to the run's record (``context["topology"]``, the Belle II one)."""
+        topology = context["topology"]
+        signal_b = 3  # e⁻, e⁺, Υ(4S), then the signal B (gen.production.upsilon4s)
+        hadrons = [
+            s for s in range(topology.n_slots)
+            if topology.mothers[s] == signal_b and topology.labels[s] not in ("X", "nu", "nu~")
+        ]
+        if len(hadrons) != 1:
+            raise ValueError(f"expected one hadron from the signal B, got slots {hadrons}")
+        tracks = tuple(
+            s for s in range(signal_b + 2, topology.n_slots)
+            if topology.status[s] == 1 and pdg.particle(int(topology.pids[0, s])).charge != 0
+        )
+        published = (abs(int(topology.pids[0, signal_b])) == PID_B_PLUS
+                     and abs(int(topology.pids[0, hadrons[0]])) == PID_K_PLUS)
+        regions = ("tracks", *efficiency_table()[1]) if published else ("tracks",)
+        return replace(self, regions=regions, signal_regions=("ITA", "HTA") if published else ("tracks",),
+                       hadron_slot=hadrons[0], track_slots=tracks, published_maps=published)
+
+    def apply(
+        self, p: np.ndarray, pid: np.ndarray, q2: np.ndarray, context: dict[str, Any], seed: int,  # noqa: ARG002
+        first_event: int, v: np.ndarray | None = None,  # noqa: ARG002
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Observables (q² and q²_rec in GeV², p_h in GeV, θ_h in rad) and, per region, the
+        pass flag (``tracks``) or the selection probability ε_i(q²) (analysis bins)."""
+        if self.hadron_slot < 0:
+            raise RuntimeError("Belle2Acceptance.apply before for_record()")
+        n = p.shape[1]
+        q2_rec, p_h, theta_h = np.empty(n), np.empty(n), np.empty(n)
+        in_cdc = np.empty(n, dtype=np.bool_)
+        _observe(p, np.int64(self.hadron_slot), np.array(self.track_slots, dtype=np.int64),
+                 record(self.cuts), q2_rec, p_h, theta_h, in_cdc)
+        selected: dict[str, np.ndarray] = {"tracks": in_cdc}
+        if self.published_maps:
+            table, names = efficiency_table()
+            per_event = table[:, q2_gen_bin(q2)]
+            selected.update(zip(names, per_event, strict=True))
+        observables = {"q2": q2, "q2_rec": q2_rec, "p_h": p_h, "theta_h": theta_h}
+        return observables, selected
