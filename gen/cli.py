@@ -2,6 +2,7 @@
 
     axgen run CARD [--events N] [--seed S] [--output-dir DIR] [--set key=value ...]
     axgen scan CARD --param KEY --values START:STOP:N [--no-sm] [--write-events]
+    axgen recast belle2 CARD [--param model.m_X --values 1.5:2.7:13]
     axgen list | axgen validate CARD | axgen info CARD | axgen bench
 
 Exit codes: 0 success, 2 bad card or usage (one line per problem on stderr, no traceback,
@@ -83,6 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
 
+    recast = sub.add_parser(
+        "recast", help="fit B+ -> K+ X to Belle II's published B+ -> K+ nu nu~ likelihood, point by point"
+    )
+    recast.add_argument("experiment", choices=["belle2"], help="the likelihood (Belle II ITA + HTA)")
+    recast.add_argument("card", type=Path, help="a B+ -> K+ X card with setup and acceptance belle2")
+    recast.add_argument("--param", default=None, help="card key to scan (default: [scan] param, e.g. model.m_X)")
+    recast.add_argument(
+        "--values", default=None, help='"start:stop:n", "start:stop:n:log" or "v1,v2,..." (default: [scan] values)'
+    )
+    recast.add_argument("--events", type=int, help="override run.events at every point")
+    recast.add_argument("--seed", type=int, help="override run.seed")
+    recast.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any card key")
+    recast.add_argument(
+        "--output-dir", type=Path, default=None,
+        help="directory for recast.csv, recast.json, recast.png (default: axgen_output/<card name>_recast)",
+    )
+    recast.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
+
     sub.add_parser("list", help="list the processes")
 
     validate = sub.add_parser("validate", help="check a card and print it with its defaults")
@@ -162,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     _skip_foreign_numba_extensions()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # axgen reports at INFO; other libraries (pyhf, jax) only warnings
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    log.setLevel(logging.INFO)
     try:
         if args.command == "list":
             return _list()
@@ -172,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_bench(args)
         if args.command == "scan":
             return _scan(args)
+        if args.command == "recast":
+            return _recast(args)
         from gen.driver import check
 
         raw = load_raw(args.card, _overrides(args))
@@ -214,6 +237,23 @@ def _scan(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_table(table))
         print("  wrote     " + ", ".join(str(output_dir / n) for n in ("scan.csv", "scan.json", "scan.png")))
+    return EXIT_OK
+
+
+def _recast(args: argparse.Namespace) -> int:
+    from gen.driver import why_unwritable
+    from gen.recast.belle2 import format_table, plan_recast, run_recast
+
+    raw = load_raw(args.card, _overrides(args))
+    param, points = plan_recast(raw, str(args.card), args.param, args.values)
+    output_dir = args.output_dir or Path("axgen_output") / f"{args.card.stem}_recast"
+    problem = why_unwritable(output_dir)
+    if problem:
+        raise CardError([f"output directory: expected a writable directory, got {str(output_dir)!r} ({problem})"])
+    table = run_recast(param, points, output_dir, progress=not args.quiet)
+    if not args.quiet:
+        print(format_table(table))
+        print("  wrote     " + ", ".join(str(output_dir / n) for n in ("recast.csv", "recast.json", "recast.png")))
     return EXIT_OK
 
 
