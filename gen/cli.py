@@ -244,6 +244,13 @@ def _recast(args: argparse.Namespace) -> int:
     from gen.driver import why_unwritable
     from gen.recast.belle2 import format_table, plan_recast, run_recast
 
+    try:  # the likelihood needs the recast extra; say so before anything runs
+        import jax  # noqa: F401
+        import pyhf  # noqa: F401
+    except ImportError as err:
+        print(f"axgen recast needs pyhf and jax ({err}): pip install 'axgen[recast]'", file=sys.stderr)
+        return EXIT_RUNTIME
+
     raw = load_raw(args.card, _overrides(args))
     param, points = plan_recast(raw, str(args.card), args.param, args.values)
     output_dir = args.output_dir or Path("axgen_output") / f"{args.card.stem}_recast"

@@ -207,7 +207,7 @@ class _Sums:
         self.w += float(weight.sum())
         self.w2 += float(np.dot(weight, weight))
         for region, flag in selected.items():
-            if flag.dtype == np.bool_:  # a pass flag: s = 0 or 1
+            if not np.issubdtype(flag.dtype, np.floating):  # a pass flag: s = 0 or 1
                 ws = weight[flag]
                 w2s = w2s2 = float(np.dot(ws, ws))
             else:  # a selection probability s ∈ [0, 1] (a published efficiency map)

@@ -114,7 +114,9 @@ def to_awkward(batch: EventBatch) -> ak.Array:
     selected = ak.contents.RecordArray(
         [
             # pass flags (bool), or selection probabilities (float64) from published maps
-            ak.contents.NumpyArray(np.ascontiguousarray(a if a.dtype == np.float64 else a.astype(np.bool_)))
+            ak.contents.NumpyArray(
+                np.ascontiguousarray(a, dtype=np.float64 if np.issubdtype(a.dtype, np.floating) else np.bool_)
+            )
             for a in batch.selected.values()
         ],
         list(batch.selected),

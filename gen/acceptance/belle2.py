@@ -3,8 +3,9 @@
 Two layers. (1) Kinematics every B process gets: the visible hadron system h of the signal B
 (the K, or the K* = Kπ) gives q²_rec = s/4 + m_h² − √s E*_h (§3.3), computed as the invariant
 (P_beams/2 − p_h)², which *is* that formula in the c.m. frame and needs no boost; the B
-motion in the c.m. smears it exactly as in data. ``tracks`` flags events whose charged
-signal-side tracks all lie in the CDC polar acceptance (§3.2).
+motion in the c.m. smears it exactly as in data. ``tracks`` flags events with at least one
+charged signal-side track and all of them in the CDC polar acceptance (§3.2); the K_S and
+K_L of the K⁰ modes stay undecayed in the record, so those modes have no track.
 
 (2) For B± → K± (X or νν̄) the analysis itself: Belle II's published joint number densities
 N_ij of generated q² bin j and analysis bin i (HEPData ins2947386, packaged in
@@ -13,8 +14,10 @@ N_ij of generated q² bin j and analysis bin i (HEPData ins2947386, packaged in
 densities are normalised to and f_j the fraction of SM decays in bin j (physics.md Eq. 20
 shape with the §6.2 form factor, integrated per bin). Each event then carries ε_i(q²) as its
 selection probability in analysis bin i (a float "selected" column), and the expected
-events in bin i are N_B × Σ w ε_i: the folding of arXiv:2507.12393, exact for a spin-0
-parent whatever its q² distribution (§0, §3.6). Analysis bins are named after the
+events in bin i are N_B × Σ w ε_i: the folding of arXiv:2507.12393, which holds for a
+spin-0 parent whatever its q² distribution (§0, §3.6). The map fixes only ε × (the SM shape
+Belle II simulated), so ε inherits the difference between that shape and physics.md's: about
+−10 % below q² ≈ 7 GeV² against the Ball–Zwicky 2004 shape of experiments.md §3.6. Analysis bins are named after the
 likelihood's channels: ``ITA_SR_eta{1,2,3}_{low,mid,high}`` (channel A: η(BDT2) bin major,
 q²_rec bin minor), ``ITA_CR_{low,mid,high}`` (channel B, η(BDT2) ∈ [0.92, 0.94]) and
 ``HTA_1 … HTA_6`` (channel ``sgn1_had``), with the sums ``ITA`` (η > 0.92), ``ITA_SR``
@@ -34,6 +37,7 @@ import numpy as np
 
 from gen import pdg
 from gen.options import option, record
+from gen.production.upsilon4s import OTHER_B_SLOT, SIGNAL_B_SLOT
 from matrix_elements.form_factors.b_k import F_PLUS, bsz
 from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
 from phase_space._jit import batch_kernel, prange
@@ -112,10 +116,12 @@ def efficiency_table() -> tuple[np.ndarray, tuple[str, ...]]:
     plus a last all-zero column for q² beyond the binning (events are looked up by bin).
 
     The HTA density has 0.2 % of its events in the underflow bin (q²_gen < 0, impossible for
-    νν̄); they are moved into the first bin, so every row still sums to its published template.
+    νν̄); each row's underflow is shared over its other bins in proportion, so every row still
+    sums to its published template without biasing the first bin.
     """
     density = number_densities().copy()
-    density[:, 1] += density[:, 0]
+    physical = density[:, 1:].sum(axis=1, keepdims=True)
+    density[:, 1:] *= (physical + density[:, :1]) / physical
     density[:, 0] = 0.0
     fractions = sm_fractions()
     expected = N_SM_PUBLISHED * fractions
@@ -168,7 +174,7 @@ def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc):
         momentum = math.sqrt(p[1, i, h_slot] ** 2 + p[2, i, h_slot] ** 2 + p[3, i, h_slot] ** 2)
         p_h[i] = momentum
         theta_h[i] = math.acos(p[3, i, h_slot] / momentum) if momentum > 0.0 else 0.0
-        inside = True
+        inside = track_slots.size > 0  # no charged track (K_S/K_L left undecayed): not reconstructed
         for s in track_slots:
             norm = math.sqrt(p[1, i, s] ** 2 + p[2, i, s] ** 2 + p[3, i, s] ** 2)
             cos_theta = p[3, i, s] / norm if norm > 0.0 else 1.0
@@ -197,7 +203,7 @@ class Belle2Acceptance:
     def for_record(self, context: dict[str, Any]) -> Belle2Acceptance:
         """This model bound to the run's record (``context["topology"]``, the Belle II one)."""
         topology = context["topology"]
-        signal_b = 3  # e⁻, e⁺, Υ(4S), then the signal B (gen.production.upsilon4s)
+        signal_b = SIGNAL_B_SLOT
         hadrons = [
             s for s in range(topology.n_slots)
             if topology.mothers[s] == signal_b and topology.labels[s] not in ("X", "nu", "nu~")
@@ -205,7 +211,7 @@ class Belle2Acceptance:
         if len(hadrons) != 1:
             raise ValueError(f"expected one hadron from the signal B, got slots {hadrons}")
         tracks = tuple(
-            s for s in range(signal_b + 2, topology.n_slots)
+            s for s in range(OTHER_B_SLOT + 1, topology.n_slots)
             if topology.status[s] == 1 and pdg.particle(int(topology.pids[0, s])).charge != 0
         )
         published = (abs(int(topology.pids[0, signal_b])) == PID_B_PLUS

@@ -2,7 +2,8 @@
 
 At every value of the scanned key (usually ``model.m_X``) the card's B⁺ → K⁺X events run
 through the ``belle2`` production and acceptance; their expected events in the 18 analysis
-bins (the folding through the published number densities, at the card's |g_bs|) become the
+bins (the folding through the published number densities, at the card's |g_bs|, for the
+2 N_BB̄ f₊₋ B mesons of the publication whatever the card's normalisation keys) become the
 X sample of the combined ITA + HTA likelihood, on top of the SM signal fixed at its
 prediction (``gen.recast.likelihood``). The X yield scales with μ = BR/BR_card = |g_bs|²/
 |g_bs,card|², so each point reports
@@ -14,7 +15,8 @@ prediction (``gen.recast.likelihood``). The X yield scales with μ = BR/BR_card 
 
 Outputs (temporary names, renamed on success): ``recast.csv``, ``recast.json`` (rows, card,
 the published-fit check) and ``recast.png`` (best fit with the limit, and the significance,
-against the scanned value).
+against the scanned value). A point whose events miss every analysis bin (q² above the map,
+m_X ≳ 4.66 GeV) gets μ̂ = 0, Z = 0 and no limit (inf) without a fit.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gen.acceptance.belle2 import ANALYSIS_BINS
+from gen.acceptance.belle2 import ANALYSIS_BINS, BR_SM_PUBLISHED, N_SM_PUBLISHED
 from gen.cards import CardError
 from gen.scan import Point, plan, write_atomically
 from gen.scan import run_scan as run_points
@@ -38,6 +40,7 @@ log = logging.getLogger("axgen")
 
 PROCESS = "B+ -> K+ X"
 COLUMNS = ("best_fit_br", "best_fit_g_bs", "br_upper_95", "significance")
+N_B_PUBLISHED = N_SM_PUBLISHED / BR_SM_PUBLISHED  # 2 N_BB̄ f₊₋ = 3.99e8 B± (experiments.md §3.6)
 
 
 def plan_recast(raw: dict[str, Any], source: str, param: str | None, values: Any) -> tuple[str, list[Point]]:
@@ -59,8 +62,17 @@ def plan_recast(raw: dict[str, Any], source: str, param: str | None, values: Any
 
 
 def x_yields(summary: dict[str, Any]) -> np.ndarray:
-    """The 18 expected X events of a run summary, in the likelihood's bin order."""
-    return np.array([summary["expected_events"][name] for name in ANALYSIS_BINS])
+    """The 18 expected X events of a run summary, in the likelihood's bin order, for the B
+    count the likelihood was built on (2 N_BB̄ f₊₋ of the publication, whatever the card's
+    ``n_bb``, ``f_plus_minus`` or ``run.n_parents``): N_B × BR × acceptance[bin]."""
+    rate = summary["rate"]["value"]
+    return np.array([N_B_PUBLISHED * rate * summary["acceptance"][name]["value"] for name in ANALYSIS_BINS])
+
+
+def _no_signal_row(column: str, value: Any) -> dict[str, Any]:
+    """A point whose events fall outside every analysis bin (q² beyond the map): no fit."""
+    return {column: value, "best_fit_br": 0.0, "best_fit_g_bs": 0.0, "br_upper_95": math.inf,
+            "significance": 0.0, "g_bs_upper_95": math.inf, "mu_hat": 0.0, "mu_upper_95": math.inf}
 
 
 def run_recast(
@@ -80,22 +92,31 @@ def run_recast(
         yields = x_yields(summary)
         br_card = summary["rate"]["value"]
         g_card = abs(complex(point.card.model.g_bs))
-        result = likelihood.fit(yields)
-        row = {
-            column: point.value,
-            "best_fit_br": result.mu_hat * br_card,
-            "best_fit_g_bs": math.sqrt(result.mu_hat) * g_card,
-            "br_upper_95": result.mu_upper_95 * br_card,
-            "significance": result.significance,
-            "g_bs_upper_95": math.sqrt(result.mu_upper_95) * g_card,
-            "mu_hat": result.mu_hat,
-            "mu_upper_95": result.mu_upper_95,
+        if yields.sum() > 0.0:
+            result = likelihood.fit(yields)
+            row = {
+                column: point.value,
+                "best_fit_br": result.mu_hat * br_card,
+                "best_fit_g_bs": math.sqrt(result.mu_hat) * g_card,
+                "br_upper_95": result.mu_upper_95 * br_card,
+                "significance": result.significance,
+                "g_bs_upper_95": math.sqrt(result.mu_upper_95) * g_card,
+                "mu_hat": result.mu_hat,
+                "mu_upper_95": result.mu_upper_95,
+            }
+        else:
+            row = _no_signal_row(column, point.value)
+        acceptance = summary["acceptance"]
+        row.update({
             "br_card": br_card,
-            "x_events_ITA": scan_row.get("expected_events[ITA]", float("nan")),
-            "x_events_HTA": scan_row.get("expected_events[HTA]", float("nan")),
+            "x_events_ITA": N_B_PUBLISHED * br_card * acceptance["ITA"]["value"],
+            "x_events_HTA": N_B_PUBLISHED * br_card * acceptance["HTA"]["value"],
             "acceptance_ITA": scan_row["acceptance[ITA]"],
             "acceptance_HTA": scan_row["acceptance[HTA]"],
-        }
+            # MC precision of the X yields (the fit takes them as exact)
+            "x_events_ITA_rel_error": (acceptance["ITA"]["error"] / acceptance["ITA"]["value"]
+                                       if acceptance["ITA"]["value"] > 0 else math.inf),
+        })
         rows.append(row)
         if progress:
             log.info(
@@ -116,7 +137,8 @@ def run_recast(
             "best_fit_g_bs": "√μ̂ × |g_bs| of the card",
             "br_upper_95": "95 % CL (asymptotic CLs, q̃_μ) upper limit on that BR; g_bs_upper_95 on |g_bs|",
             "significance": "√q₀: SM + X over SM alone (the SM signal fixed at its prediction)",
-            "x_events_*": "expected X events at the card's coupling (sum over the analysis bins)",
+            "x_events_*": "expected X events at the card's coupling (sum over the analysis bins) for the "
+            "published 2 N_BB f+- = 3.99e8 B mesons; x_events_ITA_rel_error their MC precision",
         },
         "rows": rows,
         "events_per_point": points[0].summary["events"],

@@ -40,28 +40,35 @@ def test_bad_point_is_reported_before_anything_runs(tmp_path, capsys):
 
 
 def test_recast_scan_writes_the_table(tmp_path, capsys):
-    """Two masses: recast.csv has the contract's columns first, BR = μ̂ × BR_card and
-    |g_bs| = √μ̂ × |g_bs,card| are consistent, the limit lies above the best fit, and the X
-    yields of each point are those of the folding (re-fitting them gives the same numbers)."""
+    """2.1 GeV and 4.75 GeV (narrow X): recast.csv has the contract's columns first, BR = μ̂ ×
+    BR_card and |g_bs| = √μ̂ × |g_bs,card|, the limit lies above the best fit, the yields use the
+    published B count whatever the card says (``n_bb`` changed here), and a mass whose q² lies
+    beyond the published map gets no fit (μ̂ = 0, no limit) instead of stopping the scan."""
     out = tmp_path / "out"
-    code = main(["recast", "belle2", str(CARD), "--values", "1.0,2.1", "--events", "20000", "--output-dir", str(out)])
+    code = main(["recast", "belle2", str(CARD), "--values", "2.1,4.75", "--events", "20000",
+                 "--set", "model.narrow_width=true", "--set", "production.n_bb=1e6", "--output-dir", str(out)])
     assert code == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
-    assert "best: m_X = " in printed
+    assert "best: m_X = 2.1" in printed
     with (out / "recast.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0])[:5] == ["m_X", *COLUMNS]
-    assert [float(r["m_X"]) for r in rows] == [1.0, 2.1]
-    for row in rows:
-        mu_hat = float(row["mu_hat"])
-        assert float(row["best_fit_br"]) == pytest.approx(mu_hat * float(row["br_card"]), rel=1e-12)
-        assert float(row["best_fit_g_bs"]) == pytest.approx(np.sqrt(mu_hat) * 1.45e-8, rel=1e-12)
-        assert float(row["br_upper_95"]) > float(row["best_fit_br"])
-        assert float(row["significance"]) >= 0.0
+    assert [float(r["m_X"]) for r in rows] == [2.1, 4.75]
+    signal, beyond = rows
+    mu_hat = float(signal["mu_hat"])
+    assert float(signal["best_fit_br"]) == pytest.approx(mu_hat * float(signal["br_card"]), rel=1e-12)
+    assert float(signal["best_fit_g_bs"]) == pytest.approx(np.sqrt(mu_hat) * 1.45e-8, rel=1e-12)
+    assert float(signal["br_upper_95"]) > float(signal["best_fit_br"])
+    n_b = 2 * 387e6 * 0.516
+    assert float(signal["x_events_ITA"]) == pytest.approx(
+        n_b * float(signal["br_card"]) * float(signal["acceptance_ITA"]), rel=1e-12)
+    # at 2.1 GeV the data want X: a clear excess over the SM (the published 2.7σ tension)
+    assert float(signal["significance"]) > 2.0
+    assert 3e-6 < float(signal["best_fit_br"]) < 2e-5
+    assert float(beyond["acceptance_ITA"]) == 0.0
+    assert (float(beyond["mu_hat"]), float(beyond["significance"])) == (0.0, 0.0)
+    assert float(beyond["br_upper_95"]) == np.inf
     table = json.loads((out / "recast.json").read_text())
     assert table["published_fit"]["mu"] == pytest.approx(4.6, abs=0.05)
     assert (out / "recast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # at 2.1 GeV the data want X: a clear excess over the SM (the published 2.7σ tension)
-    assert float(rows[1]["significance"]) > 2.0
-    assert 3e-6 < float(rows[1]["best_fit_br"]) < 2e-5
     assert len(ANALYSIS_BINS) == sum(n for _, n in likelihood.CHANNELS)
