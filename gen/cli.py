@@ -65,42 +65,18 @@ def _parser() -> argparse.ArgumentParser:
         "scan", help="run a card at several values of one key: CSV table and plot of rates and acceptances"
     )
     scan.add_argument("card", type=Path)
-    scan.add_argument("--param", default=None, help="card key to scan, e.g. model.m_X (default: [scan] param)")
-    scan.add_argument(
-        "--values",
-        default=None,
-        help='"start:stop:n", "start:stop:n:log" or "v1,v2,..." (default: [scan] values)',
-    )
-    scan.add_argument("--events", type=int, help="override run.events at every point")
-    scan.add_argument("--seed", type=int, help="override run.seed")
-    scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any card key")
-    scan.add_argument(
-        "--output-dir", type=Path, default=None,
-        help="directory for scan.csv, scan.json, scan.png (default: axgen_output/<card name>_scan)",
-    )
+    _point_arguments(scan, "scan")
     scan.add_argument("--no-sm", action="store_true", help="skip the SM reference runs")
     scan.add_argument(
         "--write-events", action="store_true", help="also write each point's [[output]] files under points/"
     )
-    scan.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
 
     recast = sub.add_parser(
         "recast", help="fit B+ -> K+ X to Belle II's published B+ -> K+ nu nu~ likelihood, point by point"
     )
     recast.add_argument("experiment", choices=["belle2"], help="the likelihood (Belle II ITA + HTA)")
     recast.add_argument("card", type=Path, help="a B+ -> K+ X card with setup and acceptance belle2")
-    recast.add_argument("--param", default=None, help="card key to scan (default: [scan] param, e.g. model.m_X)")
-    recast.add_argument(
-        "--values", default=None, help='"start:stop:n", "start:stop:n:log" or "v1,v2,..." (default: [scan] values)'
-    )
-    recast.add_argument("--events", type=int, help="override run.events at every point")
-    recast.add_argument("--seed", type=int, help="override run.seed")
-    recast.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any card key")
-    recast.add_argument(
-        "--output-dir", type=Path, default=None,
-        help="directory for recast.csv, recast.json, recast.png (default: axgen_output/<card name>_recast)",
-    )
-    recast.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
+    _point_arguments(recast, "recast")
 
     sub.add_parser("list", help="list the processes")
 
@@ -135,6 +111,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     return parser
+
+
+def _point_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """The options of a command that runs a card at several values of one key."""
+    parser.add_argument("--param", default=None, help="card key to scan, e.g. model.m_X (default: [scan] param)")
+    parser.add_argument(
+        "--values", default=None, help='"start:stop:n", "start:stop:n:log" or "v1,v2,..." (default: [scan] values)'
+    )
+    parser.add_argument("--events", type=int, help="override run.events at every point")
+    parser.add_argument("--seed", type=int, help="override run.seed")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any card key")
+    parser.add_argument(
+        "--output-dir", type=Path, default=None,
+        help=f"directory for {name}.csv, {name}.json, {name}.png (default: axgen_output/<card name>_{name})",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no per-point lines and no table")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
