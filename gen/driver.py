@@ -35,6 +35,7 @@ from gen.cards import CardError, RunCard, parse_lenient, resolved
 from gen.events import EventBatch, to_awkward
 from gen.output import WRITERS, EventWriter, RunInfo, open_writer
 from gen.processes import REGISTRY, Prepared, suggest
+from gen.running_sums import RunningSums, sum_and_sum_of_squares
 from phase_space.random import (
     STREAM_PHASE_SPACE,
     STREAM_PILOT,
@@ -187,61 +188,6 @@ class RunResult:
 
     summary: dict[str, Any]
     events: ak.Array | None
-
-
-class _Sums:
-    """Running sums of weights (rate) and selected weights (acceptances)."""
-
-    def __init__(self, regions: tuple[str, ...], efficiency: dict[str, float]) -> None:
-        self.efficiency = efficiency
-        self.n = 0
-        self.w = 0.0
-        self.w2 = 0.0
-        self.selected_w = dict.fromkeys(regions, 0.0)  # Σ w s
-        self.selected_w2 = dict.fromkeys(regions, 0.0)  # Σ w² s
-        self.selected_w2s2 = dict.fromkeys(regions, 0.0)  # Σ w² s²
-        self.selected_n = dict.fromkeys(regions, 0)
-
-    def add(self, weight: np.ndarray, selected: dict[str, np.ndarray]) -> None:
-        self.n += weight.shape[0]
-        self.w += float(weight.sum())
-        self.w2 += float(np.dot(weight, weight))
-        for region, flag in selected.items():
-            if not np.issubdtype(flag.dtype, np.floating):  # a pass flag: s = 0 or 1
-                ws = weight[flag]
-                w2s = w2s2 = float(np.dot(ws, ws))
-            else:  # a selection probability s ∈ [0, 1] (a published efficiency map)
-                ws = weight * flag
-                w2s = float(np.dot(weight, ws))
-                w2s2 = float(np.dot(ws, ws))
-            self.selected_w[region] += float(ws.sum())
-            self.selected_w2[region] += w2s
-            self.selected_w2s2[region] += w2s2
-            self.selected_n[region] += int(np.count_nonzero(flag))
-
-    def acceptance(self) -> dict[str, dict[str, float]]:
-        """ε × Σ w s / Σ w per region (s: the pass flag or selection probability), with the
-        error var(A) = Σ w² (s − A)² / (Σ w)² (ε: the region's efficiency factor, exact)."""
-        out = {}
-        for region in self.selected_w:
-            a = self.selected_w[region] / self.w if self.w > 0 else 0.0
-            var = (
-                (self.selected_w2s2[region] - 2.0 * a * self.selected_w2[region] + a * a * self.w2) / self.w**2
-                if self.w > 0
-                else 0.0
-            )
-            eff = self.efficiency.get(region, 1.0)
-            out[region] = {
-                "value": eff * a,
-                "error": eff * math.sqrt(max(var, 0.0)),
-                "events": self.selected_n[region],
-                "efficiency_factor": eff,
-            }
-        return out
-
-    def selected_rate(self, region: str) -> float:
-        """ε × Σw(selected): BR (or σ) × acceptance."""
-        return self.efficiency.get(region, 1.0) * self.selected_w[region]
 
 
 class _WriterThread:
@@ -441,7 +387,7 @@ def run(
         writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
     writer_thread = _WriterThread(writers) if writers else None
 
-    sums = _Sums(acceptance.regions, acceptance.efficiency)
+    sums = RunningSums(acceptance.regions, acceptance.efficiency)
     running_f = 0.0
     running_f2 = 0.0
     collected: list[ak.Array] = []
@@ -468,8 +414,9 @@ def run(
             else:
                 keep = None
                 weight = fjac / total
-                running_f += float(fjac.sum())
-                running_f2 += float(np.dot(fjac, fjac))
+                f, f2 = sum_and_sum_of_squares(fjac)
+                running_f += f
+                running_f2 += f2
             p, pid, v, weight_factor = producer(seed, first, p, pid)
             if weight_factor is not None:
                 # per kaon entering the decay region: × ⟨P(decay inside it)⟩
@@ -594,13 +541,15 @@ def _plan_unweighting(
         if cumulative[-1] >= target:
             last = int(np.searchsorted(cumulative, target))  # index of the target-th kept event
             fjac = fjac[: last + 1]
-            sum_f += float(fjac.sum())
-            sum_f2 += float(np.dot(fjac, fjac))
+            f, f2 = sum_and_sum_of_squares(fjac)
+            sum_f += f
+            sum_f2 += f2
             n_over += int((fjac > w_max).sum())
             return w_max, first + last + 1, sum_f, sum_f2, n_over
         kept = int(cumulative[-1])
-        sum_f += float(fjac.sum())
-        sum_f2 += float(np.dot(fjac, fjac))
+        f, f2 = sum_and_sum_of_squares(fjac)
+        sum_f += f
+        sum_f2 += f2
         n_over += int((fjac > w_max).sum())
         first += n
 
@@ -613,7 +562,7 @@ def _summary(
     frozen: FrozenMap,
     rate_value: float,
     rate_error: float,
-    sums: _Sums,
+    sums: RunningSums,
     unweighting: dict[str, Any] | None,
     *,
     timing: dict[str, float],
