@@ -56,7 +56,8 @@ def _flag_sums(weight, flags, out):
 
 @kernel
 def _probability_sums(weight, probability, out):
-    """As :func:`_flag_sums` for selection probabilities ``probability[r, n]`` ∈ [0, 1]."""
+    """As :func:`_flag_sums` for selection probabilities ``probability[r, n]`` ∈ [0, 1]
+    (branch-free inner loop: the published maps give most events a probability in most bins)."""
     n = weight.shape[0]
     for r in range(probability.shape[0]):
         ws = 0.0
@@ -65,16 +66,30 @@ def _probability_sums(weight, probability, out):
         count = 0
         for i in range(n):
             s = probability[r, i]
-            if s != 0.0:
-                w = weight[i]
-                ws += w * s
-                w2s += w * w * s
-                w2s2 += w * w * s * s
-                count += 1
+            ws_i = weight[i] * s
+            ws += ws_i
+            w2s += weight[i] * ws_i
+            w2s2 += ws_i * ws_i
+            count += s != 0.0
         out[r, _WS] += ws
         out[r, _W2S] += w2s
         out[r, _W2S2] += w2s2
         out[r, _COUNT] += count
+
+
+def _rows(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The arrays as the rows of one 2-d array: the array they already are rows of (an
+    acceptance that fills all its regions in one matrix), else a stacked copy."""
+    base = arrays[0].base
+    if (
+        isinstance(base, np.ndarray) and base.ndim == 2 and base.dtype == dtype
+        and base.flags.c_contiguous and base.shape[0] == len(arrays)
+        and all(a.base is base and a.shape == base[j].shape and a.strides == base[j].strides
+                and a.__array_interface__["data"][0] == base[j].__array_interface__["data"][0]
+                for j, a in enumerate(arrays))
+    ):
+        return base
+    return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
 
 
 class RunningSums:
@@ -104,7 +119,7 @@ class RunningSums:
             if not names:
                 continue
             rows = [self.regions.index(r) for r in names]
-            stacked = np.stack([np.asarray(selected[r], dtype=dtype) for r in names])
+            stacked = _rows([selected[r] for r in names], dtype)
             partial = np.zeros((len(names), 4))
             reduce(weight, stacked, partial)
             self._per_region[rows] += partial

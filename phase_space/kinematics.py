@@ -322,11 +322,21 @@ def boost_from_rest(p, frame):
     Used by the production step to carry a whole decay from the parent rest frame into the
     lab. Written with γ and βγ from ``frame``'s components.
     """
+    return boost_with(p, boost_factors(frame))
+
+
+@kernel
+def boost_factors(frame):
+    """(γ, βγ_x, βγ_y, βγ_z) of the rest frame of 4-tuple ``frame``: computed once per event
+    when several momenta are boosted into the same frame (one sqrt and four divisions)."""
     m_frame = mass(frame)
-    gamma = frame[0] / m_frame
-    gx = frame[1] / m_frame
-    gy = frame[2] / m_frame
-    gz = frame[3] / m_frame
+    return (frame[0] / m_frame, frame[1] / m_frame, frame[2] / m_frame, frame[3] / m_frame)
+
+
+@kernel
+def boost_with(p, factors):
+    """:func:`boost_from_rest` of ``p`` with the factors of :func:`boost_factors`."""
+    gamma, gx, gy, gz = factors
     gp = gx * p[1] + gy * p[2] + gz * p[3]
     energy = gamma * p[0] + gp
     coef = p[0] + gp / (gamma + 1.0)

@@ -142,6 +142,15 @@ def q2_gen_bin(q2: np.ndarray) -> np.ndarray:
     return np.where((index < 0) | (index >= n_bins), n_bins, index)
 
 
+@batch_kernel
+def _gather_columns(table, column, out):
+    """``out[r, i] = table[r, column[i]]`` with C-ordered rows (numpy's ``table[:, column]``
+    comes out column-major, which the per-region sums would read with a stride)."""
+    for r in prange(table.shape[0]):
+        for i in range(column.shape[0]):
+            out[r, i] = table[r, column[i]]
+
+
 @dataclass(frozen=True)
 class Belle2Cuts:
     """Geometric acceptance of the signal-side tracks (experiments.md §3.2)."""
@@ -236,7 +245,8 @@ class Belle2Acceptance:
         selected: dict[str, np.ndarray] = {"tracks": in_cdc}
         if self.published_maps:
             table, names = efficiency_table()
-            per_event = table[:, q2_gen_bin(q2)]
+            per_event = np.empty((len(names), n))  # rows contiguous: the running sums read them in place
+            _gather_columns(table, q2_gen_bin(q2), per_event)
             selected.update(zip(names, per_event, strict=True))
         observables = {"q2": q2, "q2_rec": q2_rec, "p_h": p_h, "theta_h": theta_h}
         return observables, selected

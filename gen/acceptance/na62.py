@@ -60,6 +60,10 @@ M2_RANGES = {
     "R2": (0.026, 0.068),
     "K3pi": (0.068, 1.0),
 }
+# what the kernel fills: row _M2_ROWS[j] of the region flags is the m²_miss range _M2_EDGES[j]
+_M2_EDGES = np.array(list(M2_RANGES.values()))
+_M2_ROWS = np.array([REGIONS.index(r) for r in M2_RANGES], dtype=np.int64)
+_SR, _R1, _R2, _FV = (REGIONS.index(r) for r in ("SR", "R1", "R2", "FV"))
 
 
 @dataclass(frozen=True)
@@ -178,13 +182,15 @@ def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
 
 
 @batch_kernel
-def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1_out, passed, in_fv):
+def _select(key, first_event, kaon, pion, vertex, cuts, m2_edges, m2_rows, m2_out, p_out, z_out, r1_out, flags):
     """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection.
 
     ``kaon[4, n]``, ``pion[4, n]`` lab momenta (GeV); ``vertex[3, n]`` the K⁺ decay (mm);
     ``cuts`` the record of :func:`cut_record`. Outputs per event: m²_miss (GeV²), the measured
-    π⁺ momentum (GeV), z_vtx and R_STRAW1 about the STRAW-1 hole centre (mm), the selection
-    flag (geometry and kinematics, before the m²_miss regions) and the FV flag.
+    π⁺ momentum (GeV), z_vtx and R_STRAW1 about the STRAW-1 hole centre (mm), and the flags
+    ``flags[len(REGIONS), n]`` of every region (geometry, kinematics and the m²_miss ranges
+    ``m2_edges[j] = (lo, hi)`` into rows ``m2_rows[j]``, SR, FV), in one pass: no numpy
+    temporaries per region). ``kaon``, ``pion``, ``vertex`` may be strided views.
     """
     n = kaon.shape[1]
     smear = cuts[0].smear > 0.0
@@ -199,8 +205,12 @@ def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1
             g1, g2 = gaussian_pair(key, base)
             g3, g4 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
             g5, g6 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
-            sigma_p = math.hypot(c.straw_resolution_const, c.straw_resolution_slope * p_true)
-            sigma_angle = math.hypot(c.straw_angle_ms / p_true, c.straw_angle_const)
+            # sqrt(a² + b²), not hypot: the terms are O(1e-3), far from overflow, and hypot is
+            # a slow libm call
+            slope_term = c.straw_resolution_slope * p_true
+            ms_term = c.straw_angle_ms / p_true
+            sigma_p = math.sqrt(c.straw_resolution_const**2 + slope_term * slope_term)
+            sigma_angle = math.sqrt(ms_term * ms_term + c.straw_angle_const**2)
             k_meas = _measured(k, c.m_kaon, c.gtk_resolution, c.gtk_angle_resolution, g1, g2, g3)
             pi_meas = _measured(pi, c.m_pion, sigma_p, sigma_angle, g4, g5, g6)
         else:
@@ -211,14 +221,18 @@ def _select(key, first_event, kaon, pion, vertex, cuts, m2_out, p_out, z_out, r1
         p_meas = math.sqrt(pi_meas[1] ** 2 + pi_meas[2] ** 2 + pi_meas[3] ** 2)
         p_out[i] = p_meas
         z_out[i] = vtx[2]
-        in_fv[i] = c.z_fv_min < vtx[2] < c.z_fv_max
         r1 = math.nan
         forward = pi[3] > 0.0
         if forward:
             x1, y1 = track_at(vtx, pi, c, c.z_straw[0])
             r1 = math.sqrt((x1 - c.x_straw_hole[0]) ** 2 + y1 * y1)
         r1_out[i] = r1
-        passed[i] = forward and kinematic_cuts(p_meas, vtx[2], r1, c) and in_geometry(vtx, pi, c)
+        passed = forward and kinematic_cuts(p_meas, vtx[2], r1, c) and in_geometry(vtx, pi, c)
+        m2 = m2_out[i]
+        for j in range(m2_edges.shape[0]):
+            flags[m2_rows[j], i] = passed and m2_edges[j, 0] < m2 < m2_edges[j, 1]
+        flags[_SR, i] = flags[_R1, i] or flags[_R2, i]
+        flags[_FV, i] = c.z_fv_min < vtx[2] < c.z_fv_max
 
 
 @dataclass(frozen=True)
@@ -246,16 +260,11 @@ class NA62Acceptance:
         production vertices (mm, NA62 coordinates); the K⁺ in slot 0, the π⁺ found by its PDG id."""
         assert v is not None, "the NA62 acceptance needs the decay vertices"
         pion_slot = context["slots"][211][0]
-        kaon = np.ascontiguousarray(p[:, :, 0])
-        pion = np.ascontiguousarray(p[:, :, pion_slot])
-        vertex = np.ascontiguousarray(v[:3, :, pion_slot])  # the π⁺ is produced at the K⁺ decay
         n = p.shape[1]
         m2, p_pi, z_vtx, r1 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        passed, in_fv = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-        _select(stream_key(seed, STREAM_ACCEPTANCE), np.int64(first_event), kaon, pion, vertex,
-                cut_record(self.cuts), m2, p_pi, z_vtx, r1, passed, in_fv)
-        selected = {region: passed & (lo < m2) & (m2 < hi) for region, (lo, hi) in M2_RANGES.items()}
-        selected["SR"] = selected["R1"] | selected["R2"]
-        selected["FV"] = in_fv
+        flags = np.empty((len(REGIONS), n), dtype=np.bool_)
+        # strided views, not copies: the kernel reads them in place
+        _select(stream_key(seed, STREAM_ACCEPTANCE), np.int64(first_event), p[:, :, 0], p[:, :, pion_slot],
+                v[:3, :, pion_slot], cut_record(self.cuts), _M2_EDGES, _M2_ROWS, m2, p_pi, z_vtx, r1, flags)
         observables = {"m2_miss": m2, "p_pi": p_pi, "z_vtx": z_vtx, "r_straw1": r1, "q2": q2}
-        return observables, {region: selected[region] for region in REGIONS}
+        return observables, {region: flags[j] for j, region in enumerate(REGIONS)}

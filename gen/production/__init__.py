@@ -161,6 +161,7 @@ class Producer:
         if self._upsilon is not None:
             p, pid = upsilon4s.upsilon_to_bb(self._upsilon, self.options, seed, first_event, p, pid)
         v = np.empty_like(p)
-        v[:, :, t.mothers < 0] = 0.0  # the parent, or both beams, start at the origin at t = 0
+        for root in np.flatnonzero(t.mothers < 0):
+            v[:, :, root] = 0.0  # the parent, or both beams, start at the origin at t = 0
         place_vertices(seed, first_event, p, t.mothers, t.ctau_mm, v)
         return p, pid, v, None

@@ -27,7 +27,7 @@ import numpy as np
 from gen.options import non_negative, option, positive, record
 from gen.production.vertices import FIRST_BEAM_COUNTER
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.kinematics import boost_from_rest
+from phase_space.kinematics import boost_factors, boost_with
 from phase_space.maps import from_table, tabulated
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
@@ -167,8 +167,9 @@ def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001) -
 @kernel
 def _boost_record(p, i, k, kaon):
     """Carry event ``i`` from the kaon rest frame to the lab; slot 0 becomes ``kaon``."""
+    into_lab = boost_factors(kaon)  # once per event, not per slot
     for s in range(1, k):
-        lab = boost_from_rest((p[0, i, s], p[1, i, s], p[2, i, s], p[3, i, s]), kaon)
+        lab = boost_with((p[0, i, s], p[1, i, s], p[2, i, s], p[3, i, s]), into_lab)
         p[0, i, s] = lab[0]
         p[1, i, s] = lab[1]
         p[2, i, s] = lab[2]

@@ -30,7 +30,12 @@ from gen.options import fraction, option, positive, record
 from gen.processes import STATUS_BEAM, STATUS_DECAYED, STATUS_FINAL, Topology
 from gen.production.vertices import FIRST_BEAM_COUNTER
 from phase_space._jit import batch_kernel, kernel, prange
-from phase_space.kinematics import azimuth_cos_sin, boost_from_rest, boost_to_rest
+from phase_space.kinematics import (
+    azimuth_cos_sin,
+    boost_factors,
+    boost_to_rest,
+    boost_with,
+)
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 
 PID_ELECTRON = 11
@@ -150,11 +155,12 @@ def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid):
             cos_t * r.axis_z[2] + sin_t * (cos_phi * r.axis_x[2] + sin_phi * r.axis_y[2]),
         )
         e_star = math.sqrt(r.p_star * r.p_star + r.m_b * r.m_b)
-        signal = boost_from_rest(
-            (e_star, r.p_star * direction[0], r.p_star * direction[1], r.p_star * direction[2]), r.upsilon
+        upsilon_frame = boost_factors(r.upsilon)
+        signal = boost_with(
+            (e_star, r.p_star * direction[0], r.p_star * direction[1], r.p_star * direction[2]), upsilon_frame
         )
-        other = boost_from_rest(
-            (e_star, -r.p_star * direction[0], -r.p_star * direction[1], -r.p_star * direction[2]), r.upsilon
+        other = boost_with(
+            (e_star, -r.p_star * direction[0], -r.p_star * direction[1], -r.p_star * direction[2]), upsilon_frame
         )
         for c in range(4):
             p[c, i, 0] = r.electron[c]
@@ -162,8 +168,9 @@ def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid):
             p[c, i, 2] = r.upsilon[c]
             p[c, i, SIGNAL_B_SLOT] = signal[c]
             p[c, i, OTHER_B_SLOT] = other[c]
+        into_lab = boost_factors(signal)  # once per event, not per slot
         for s in range(1, k):
-            lab = boost_from_rest((p_in[0, i, s], p_in[1, i, s], p_in[2, i, s], p_in[3, i, s]), signal)
+            lab = boost_with((p_in[0, i, s], p_in[1, i, s], p_in[2, i, s], p_in[3, i, s]), into_lab)
             for c in range(4):
                 p[c, i, s + N_EXTRA_SLOTS] = lab[c]
         pid[i, 0] = PID_ELECTRON
