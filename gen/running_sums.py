@@ -134,7 +134,7 @@ class RunningSums:
         error var(A) = Σ w² (s − A)² / (Σ w)² (ε: the region's efficiency factor, exact)."""
         out = {}
         for j, region in enumerate(self.regions):
-            ws, w2s, w2s2, count = self._per_region[j]
+            ws, w2s, w2s2, count = (float(x) for x in self._per_region[j])  # plain floats for JSON
             a = ws / self.w if self.w > 0 else 0.0
             var = (w2s2 - 2.0 * a * w2s + a * a * self.w2) / self.w**2 if self.w > 0 else 0.0
             eff = self.efficiency.get(region, 1.0)

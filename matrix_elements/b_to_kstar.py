@@ -39,7 +39,7 @@ import numpy as np
 
 from matrix_elements.form_factors import b_kstar as ffk
 from matrix_elements.widths import breit_wigner2, integrate_q2
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.kinematics import (
     TWO_PI,
     axes_from_direction,
@@ -95,7 +95,6 @@ AUX_FLAVOUR = 3
 AUX_CONJUGATE = 4
 AUX_DAUGHTER_DECAY = 5  # two uniforms (π⁰ → γγ)
 
-CHUNK = 1024
 
 
 def n_dim(params: np.ndarray) -> int:
@@ -316,10 +315,10 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
     return dbr_du, q2, k2, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion
 
 
-@batch_kernel
-def integrand(u, params, out):
+@batch_kernel(events=0)
+def integrand(u, params, out, start, stop):
     """dBR/du at points ``u[n, n_dim]`` (the VEGAS warm-up integrand; flat angles fixed)."""
-    for i in prange(u.shape[0]):
+    for i in range(start, stop):
         out[i] = _event(u[i], 0.3, 0.2, 0.1, params)[0]
 
 
@@ -331,7 +330,7 @@ def _store(p, i, slot, v, parity):
     p[3, i, slot] = parity * v[3]
 
 
-@batch_kernel
+@batch_kernel(events=10)
 def generate(
     key,
     first_event,
@@ -345,6 +344,8 @@ def generate(
     pid,
     fjac,
     q2_out,
+    start,
+    stop,
 ):
     """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map.
 
@@ -352,7 +353,6 @@ def generate(
     ``pid[n, k]``, ``fjac[n]`` = dBR/du × Jacobian, ``q2_out[n]``. Record slots: B, K*, [X],
     ν, ν̄, K, π, then γ γ (π⁰ decay) or K_S (K⁰ → K_S).
     """
-    n = fjac.shape[0]
     dim = ninc.shape[0]
     n_slot = pid_template.shape[1]
     has_x = int(params[I_HAS_X])
@@ -363,50 +363,48 @@ def generate(
     s_extra = s_kaon + 2
     cum_e = params[I_NU_CUM_E]
     cum_mu = params[I_NU_CUM_MU]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        y = np.empty(dim)
-        u = np.empty(dim)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            base = np.uint64(first_event + i) * np.uint64(STRIDE)
-            jac = event_point(key, base, grid, inc, ninc, y, u)
-            aux = base + np.uint64(dim)
-            dbr_du, q2, _, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion = _event(
-                u,
-                2.0 * uniform(key, aux + np.uint64(AUX_COS_KSTAR)) - 1.0,
-                uniform(key, aux + np.uint64(AUX_PHI_KSTAR)),
-                uniform(key, aux + np.uint64(AUX_PHI_KAON)),
-                params,
-            )
-            fjac[i] = dbr_du * jac
-            q2_out[i] = q2
-            row = 0
-            if conjugate_fraction > 0.0:
-                row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
-            # the conjugate event is the CP image: PDG ids flip, 3-momenta reverse
-            parity = 1.0 if row == 0 else -1.0
-            for s in range(n_slot):
-                pid[i, s] = pid_template[row, s]
-            _store(p, i, 0, p_b, parity)
-            _store(p, i, 1, p_kstar, parity)
-            if has_x == 1:
-                _store(p, i, 2, p_x, parity)
-            _store(p, i, s_nu, p_nu, parity)
-            _store(p, i, s_nu + 1, p_nubar, parity)
-            _store(p, i, s_kaon, p_kaon, parity)
-            _store(p, i, s_kaon + 1, p_pion, parity)
-            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-            nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-            pid[i, s_nu] = nu_id if row == 0 else -nu_id
-            pid[i, s_nu + 1] = -pid[i, s_nu]
-            if decay == DECAY_PI0_GAMMA_GAMMA:
-                cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
-                u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
-                g1, g2 = two_body_decay(p_pion, m_pion, 0.0, 0.0, cos_g, u_phi_g)
-                _store(p, i, s_extra, g1, parity)
-                _store(p, i, s_extra + 1, g2, parity)
-            elif decay == DECAY_K0_SHORT:
-                _store(p, i, s_extra, p_kaon, parity)  # K⁰ → K_S (1 → 1)
+    y = np.empty(dim)
+    u = np.empty(dim)
+    for i in range(start, stop):
+        base = np.uint64(first_event + i) * np.uint64(STRIDE)
+        jac = event_point(key, base, grid, inc, ninc, y, u)
+        aux = base + np.uint64(dim)
+        dbr_du, q2, _, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion = _event(
+            u,
+            2.0 * uniform(key, aux + np.uint64(AUX_COS_KSTAR)) - 1.0,
+            uniform(key, aux + np.uint64(AUX_PHI_KSTAR)),
+            uniform(key, aux + np.uint64(AUX_PHI_KAON)),
+            params,
+        )
+        fjac[i] = dbr_du * jac
+        q2_out[i] = q2
+        row = 0
+        if conjugate_fraction > 0.0:
+            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
+        # the conjugate event is the CP image: PDG ids flip, 3-momenta reverse
+        parity = 1.0 if row == 0 else -1.0
+        for s in range(n_slot):
+            pid[i, s] = pid_template[row, s]
+        _store(p, i, 0, p_b, parity)
+        _store(p, i, 1, p_kstar, parity)
+        if has_x == 1:
+            _store(p, i, 2, p_x, parity)
+        _store(p, i, s_nu, p_nu, parity)
+        _store(p, i, s_nu + 1, p_nubar, parity)
+        _store(p, i, s_kaon, p_kaon, parity)
+        _store(p, i, s_kaon + 1, p_pion, parity)
+        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
+        pid[i, s_nu] = nu_id if row == 0 else -nu_id
+        pid[i, s_nu + 1] = -pid[i, s_nu]
+        if decay == DECAY_PI0_GAMMA_GAMMA:
+            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
+            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
+            g1, g2 = two_body_decay(p_pion, m_pion, 0.0, 0.0, cos_g, u_phi_g)
+            _store(p, i, s_extra, g1, parity)
+            _store(p, i, s_extra + 1, g2, parity)
+        elif decay == DECAY_K0_SHORT:
+            _store(p, i, s_extra, p_kaon, parity)  # K⁰ → K_S (1 → 1)
 
 
 # --- analytic rates ---------------------------------------------------------------------

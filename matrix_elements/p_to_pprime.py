@@ -36,7 +36,7 @@ from matrix_elements.widths import (
     integrate_q2,
     width_p_to_pprime_x,
 )
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.kinematics import (
     axes_from_direction,
     azimuth_cos_sin,
@@ -80,9 +80,6 @@ N_PARAMS = I_FF + FF_SIZE
 DECAY_NONE = 0
 DECAY_PI0_GAMMA_GAMMA = 1
 DECAY_K0_MIXING = 2
-
-CHUNK = 1024
-"""Events per work item of the parallel loops (amortises scratch allocation)."""
 
 PID_NU = (12, 14, 16)
 PID_K_SHORT = 310
@@ -228,14 +225,13 @@ def _event(u, cos_daughter, u_phi_daughter, u_phi_nu, params):
     return dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar
 
 
-@batch_kernel
-def integrand(u, params, out):
+@batch_kernel(events=0)
+def integrand(u, params, out, start, stop):
     """dBR/du at points ``u[n, n_dim]`` into ``out[n]`` (the VEGAS warm-up integrand).
 
     dBR/du does not depend on the flat angles, which are set to arbitrary values here.
     """
-    n = u.shape[0]
-    for i in prange(n):
+    for i in range(start, stop):
         out[i] = _event(u[i], 0.5, 0.25, 0.25, params)[0]
 
 
@@ -256,7 +252,7 @@ AUX_CONJUGATE = 4
 AUX_DAUGHTER_DECAY = 5  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
 
 
-@batch_kernel
+@batch_kernel(events=10)
 def generate(
     key,
     first_event,
@@ -270,6 +266,8 @@ def generate(
     pid,
     fjac,
     q2_out,
+    start,
+    stop,
 ):
     """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map.
 
@@ -287,7 +285,6 @@ def generate(
     fjac : out float64[n], dBR/du × VEGAS Jacobian (weight × number of events).
     q2_out : out float64[n], q² = (p_ν + p_ν̄)² in GeV².
     """
-    n = fjac.shape[0]
     dim = ninc.shape[0]
     n_slot = pid_template.shape[1]
     has_x = int(params[I_HAS_X])
@@ -296,53 +293,51 @@ def generate(
     s_nu = 2 + has_x
     cum_e = params[I_NU_CUM_E]
     cum_mu = params[I_NU_CUM_MU]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        y = np.empty(dim)
-        u = np.empty(dim)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            base = np.uint64(first_event + i) * np.uint64(STRIDE)
-            jac = event_point(key, base, grid, inc, ninc, y, u)
-            aux = base + np.uint64(dim)
-            dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
-                u,
-                2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
-                uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
-                uniform(key, aux + np.uint64(AUX_PHI_NU)),
-                params,
-            )
-            fjac[i] = dbr_du * jac
-            q2_out[i] = q2
-            _store(p, i, 0, p_parent)
-            _store(p, i, 1, p_daughter)
-            if has_x == 1:
-                _store(p, i, 2, p_x)
-            _store(p, i, s_nu, p_nu)
-            _store(p, i, s_nu + 1, p_nubar)
+    y = np.empty(dim)
+    u = np.empty(dim)
+    for i in range(start, stop):
+        base = np.uint64(first_event + i) * np.uint64(STRIDE)
+        jac = event_point(key, base, grid, inc, ninc, y, u)
+        aux = base + np.uint64(dim)
+        dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
+            u,
+            2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
+            uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
+            uniform(key, aux + np.uint64(AUX_PHI_NU)),
+            params,
+        )
+        fjac[i] = dbr_du * jac
+        q2_out[i] = q2
+        _store(p, i, 0, p_parent)
+        _store(p, i, 1, p_daughter)
+        if has_x == 1:
+            _store(p, i, 2, p_x)
+        _store(p, i, s_nu, p_nu)
+        _store(p, i, s_nu + 1, p_nubar)
 
-            row = 0
-            if conjugate_fraction > 0.0:
-                row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
-            for s in range(n_slot):
-                pid[i, s] = pid_template[row, s]
-            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-            nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-            # the conjugate event carries ν̄ in the ν slot: every PDG id flips (CP)
-            pid[i, s_nu] = nu_id if row == 0 else -nu_id
-            pid[i, s_nu + 1] = -pid[i, s_nu]
+        row = 0
+        if conjugate_fraction > 0.0:
+            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
+        for s in range(n_slot):
+            pid[i, s] = pid_template[row, s]
+        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
+        # the conjugate event carries ν̄ in the ν slot: every PDG id flips (CP)
+        pid[i, s_nu] = nu_id if row == 0 else -nu_id
+        pid[i, s_nu + 1] = -pid[i, s_nu]
 
-            if decay == DECAY_PI0_GAMMA_GAMMA:
-                cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
-                u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
-                g1, g2 = two_body_decay(p_daughter, m_daughter, 0.0, 0.0, cos_g, u_phi_g)
-                _store(p, i, s_nu + 2, g1)
-                _store(p, i, s_nu + 3, g2)
-            elif decay == DECAY_K0_MIXING:
-                # K⁰ is a 50/50 superposition of K_S and K_L (physics.md §11); the 1 → 1
-                # step keeps the momentum, as Pythia and EvtGen record it
-                _store(p, i, s_nu + 2, p_daughter)
-                r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
-                pid[i, s_nu + 2] = PID_K_SHORT if r_k < 0.5 else PID_K_LONG
+        if decay == DECAY_PI0_GAMMA_GAMMA:
+            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
+            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
+            g1, g2 = two_body_decay(p_daughter, m_daughter, 0.0, 0.0, cos_g, u_phi_g)
+            _store(p, i, s_nu + 2, g1)
+            _store(p, i, s_nu + 3, g2)
+        elif decay == DECAY_K0_MIXING:
+            # K⁰ is a 50/50 superposition of K_S and K_L (physics.md §11); the 1 → 1
+            # step keeps the momentum, as Pythia and EvtGen record it
+            _store(p, i, s_nu + 2, p_daughter)
+            r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
+            pid[i, s_nu + 2] = PID_K_SHORT if r_k < 0.5 else PID_K_LONG
 
 
 # --- analytic rates ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ import numpy as np
 
 from matrix_elements.constants import GEV2_TO_PB
 from matrix_elements.widths import breit_wigner2, integrate_q2
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.kinematics import (
     TWO_PI,
     axes_from_direction,
@@ -76,7 +76,6 @@ AUX_PHI_NU = 2  # Z at rest only
 AUX_FLAVOUR = 3
 AUX_BEAM = 4  # two uniforms → two Gaussian beam-energy deviations
 
-CHUNK = 1024
 
 
 def n_dim(params: np.ndarray) -> int:
@@ -280,11 +279,11 @@ def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
     return weight, q2, p_gamma, p_x, p_nu, p_nubar
 
 
-@batch_kernel
-def integrand(u, params, out):
+@batch_kernel(events=0)
+def integrand(u, params, out, start, stop):
     """The VEGAS warm-up integrand at the nominal √s (flat angles fixed)."""
     sqrt_s = params[I_SQRT_S]
-    for i in prange(u.shape[0]):
+    for i in range(start, stop):
         out[i] = _event(u[i], 0.3, 0.2, 0.1, sqrt_s, params)[0]
 
 
@@ -314,7 +313,7 @@ def _beams(params, u1, u2):
     return (e_minus, 0.0, 0.0, pz_minus), (e_plus, 0.0, 0.0, -pz_plus)
 
 
-@batch_kernel
+@batch_kernel(events=10)
 def generate(
     key,
     first_event,
@@ -328,6 +327,8 @@ def generate(
     pid,
     fjac,
     q2_out,
+    start,
+    stop,
 ):
     """Generate events; same contract as ``p_to_pprime.generate``.
 
@@ -335,7 +336,6 @@ def generate(
     (the c.m. frame boosted along z by the beam energies). ``fjac`` is dBR/du (Z) or dσ/du in
     pb (e⁺e⁻) × Jacobian. Charge conjugation is the identity for these processes.
     """
-    n = fjac.shape[0]
     dim = ninc.shape[0]
     n_slot = pid_template.shape[1]
     mode = int(params[I_MODE])
@@ -343,60 +343,58 @@ def generate(
     cum_e = params[I_NU_CUM_E]
     cum_mu = params[I_NU_CUM_MU]
     m_z = params[I_M_Z]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(n_chunks):
-        y = np.empty(dim)
-        u = np.empty(dim)
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            base = np.uint64(first_event + i) * np.uint64(STRIDE)
-            jac = event_point(key, base, grid, inc, ninc, y, u)
-            aux = base + np.uint64(dim)
-            if mode == MODE_EE:
-                beam_minus, beam_plus = _beams(
-                    params,
-                    uniform(key, aux + np.uint64(AUX_BEAM)),
-                    uniform(key, aux + np.uint64(AUX_BEAM + 1)),
-                )
-                total = (
-                    beam_minus[0] + beam_plus[0],
-                    0.0,
-                    0.0,
-                    beam_minus[3] + beam_plus[3],
-                )
-                sqrt_s = math.sqrt(dot(total, total))
-            else:
-                total = (m_z, 0.0, 0.0, 0.0)
-                sqrt_s = m_z
-            weight, q2, p_gamma, p_x, p_nu, p_nubar = _event(
-                u,
-                2.0 * uniform(key, aux + np.uint64(AUX_COS_GAMMA)) - 1.0,
-                uniform(key, aux + np.uint64(AUX_PHI_GAMMA)),
-                uniform(key, aux + np.uint64(AUX_PHI_NU)),
-                sqrt_s,
+    y = np.empty(dim)
+    u = np.empty(dim)
+    for i in range(start, stop):
+        base = np.uint64(first_event + i) * np.uint64(STRIDE)
+        jac = event_point(key, base, grid, inc, ninc, y, u)
+        aux = base + np.uint64(dim)
+        if mode == MODE_EE:
+            beam_minus, beam_plus = _beams(
                 params,
+                uniform(key, aux + np.uint64(AUX_BEAM)),
+                uniform(key, aux + np.uint64(AUX_BEAM + 1)),
             )
-            fjac[i] = weight * jac
-            q2_out[i] = q2
-            for s in range(n_slot):
-                pid[i, s] = pid_template[0, s]
-            if mode == MODE_EE:
-                _store(p, i, 0, beam_minus)
-                _store(p, i, 1, beam_plus)
-                if total[3] != 0.0:  # unequal beams: carry the c.m. frame to the lab
-                    p_gamma = boost_from_rest(p_gamma, total)
-                    p_x = boost_from_rest(p_x, total)
-                    p_nu = boost_from_rest(p_nu, total)
-                    p_nubar = boost_from_rest(p_nubar, total)
-            else:
-                _store(p, i, 0, total)
-            _store(p, i, offset + 1, p_gamma)
-            _store(p, i, offset + 2, p_x)
-            _store(p, i, offset + 3, p_nu)
-            _store(p, i, offset + 4, p_nubar)
-            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-            nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-            pid[i, offset + 3] = nu_id
-            pid[i, offset + 4] = -nu_id
+            total = (
+                beam_minus[0] + beam_plus[0],
+                0.0,
+                0.0,
+                beam_minus[3] + beam_plus[3],
+            )
+            sqrt_s = math.sqrt(dot(total, total))
+        else:
+            total = (m_z, 0.0, 0.0, 0.0)
+            sqrt_s = m_z
+        weight, q2, p_gamma, p_x, p_nu, p_nubar = _event(
+            u,
+            2.0 * uniform(key, aux + np.uint64(AUX_COS_GAMMA)) - 1.0,
+            uniform(key, aux + np.uint64(AUX_PHI_GAMMA)),
+            uniform(key, aux + np.uint64(AUX_PHI_NU)),
+            sqrt_s,
+            params,
+        )
+        fjac[i] = weight * jac
+        q2_out[i] = q2
+        for s in range(n_slot):
+            pid[i, s] = pid_template[0, s]
+        if mode == MODE_EE:
+            _store(p, i, 0, beam_minus)
+            _store(p, i, 1, beam_plus)
+            if total[3] != 0.0:  # unequal beams: carry the c.m. frame to the lab
+                p_gamma = boost_from_rest(p_gamma, total)
+                p_x = boost_from_rest(p_x, total)
+                p_nu = boost_from_rest(p_nu, total)
+                p_nubar = boost_from_rest(p_nubar, total)
+        else:
+            _store(p, i, 0, total)
+        _store(p, i, offset + 1, p_gamma)
+        _store(p, i, offset + 2, p_x)
+        _store(p, i, offset + 3, p_nu)
+        _store(p, i, offset + 4, p_nubar)
+        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
+        pid[i, offset + 3] = nu_id
+        pid[i, offset + 4] = -nu_id
 
 
 # --- analytic rates ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 
 STRIDE = 64
 """Uniforms reserved per event and stream; kernels use indices ``0 .. STRIDE-1``."""
@@ -103,10 +103,9 @@ def _mix64_python(z: int) -> int:
     return z ^ (z >> 31)
 
 
-@batch_kernel
-def _fill_uniforms(key, first_event, n_dim, out):
-    n = out.shape[0]
-    for i in prange(n):
+@batch_kernel(events=3)
+def _fill_uniforms(key, first_event, n_dim, out, start, stop):
+    for i in range(start, stop):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         for j in range(n_dim):
             out[i, j] = uniform(key, base + np.uint64(j))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.random import uniform
 
 
@@ -42,9 +42,9 @@ def event_point(key, base, grid, inc, ninc, y, x):
     return map_point(y, grid, inc, ninc, x)
 
 
-@batch_kernel
-def _map_batch(y, grid, inc, ninc, x, jac):
-    for j in prange(y.shape[0]):
+@batch_kernel(events=0)
+def _map_batch(y, grid, inc, ninc, x, jac, start, stop):
+    for j in range(start, stop):
         jac[j] = map_point(y[j], grid, inc, ninc, x[j])
 
 

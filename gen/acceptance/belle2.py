@@ -40,7 +40,7 @@ from gen.options import option, record
 from gen.production.upsilon4s import OTHER_B_SLOT, SIGNAL_B_SLOT
 from matrix_elements.form_factors.b_k import F_PLUS, bsz
 from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
-from phase_space._jit import batch_kernel, prange
+from phase_space._jit import batch_kernel
 
 # generated-q² binning of the number densities [C, knunu-mini reinterpretation-mini.py]: an
 # underflow bin (−1, 0) and 100 bins of 0.22885 GeV² up to 22.885 ≈ (m_B − m_K)²
@@ -142,12 +142,12 @@ def q2_gen_bin(q2: np.ndarray) -> np.ndarray:
     return np.where((index < 0) | (index >= n_bins), n_bins, index)
 
 
-@batch_kernel
-def _gather_columns(table, column, out):
+@batch_kernel(events=1)
+def _gather_columns(table, column, out, start, stop):
     """``out[r, i] = table[r, column[i]]`` with C-ordered rows (numpy's ``table[:, column]``
     comes out column-major, which the per-region sums would read with a stride)."""
-    for r in prange(table.shape[0]):
-        for i in range(column.shape[0]):
+    for r in range(table.shape[0]):
+        for i in range(start, stop):
             out[r, i] = table[r, column[i]]
 
 
@@ -163,13 +163,12 @@ class Belle2Cuts:
                               check=lambda x: 0 < x <= 180, expected="an angle in (0, 180]")
 
 
-@batch_kernel
-def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc):
+@batch_kernel(events=0, axis=1)
+def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc, start, stop):
     """Per event of ``p[4, n, k]`` (lab, GeV; beams in slots 0 and 1): q²_rec = (P/2 − p_h)²
     (GeV²), |p_h| (GeV) and θ_h (rad) of the hadron system in slot ``h_slot``, and whether all
     ``track_slots`` have θ inside the cut record's [theta_min, theta_max] (degrees)."""
-    n = p.shape[1]
-    for i in prange(n):
+    for i in range(start, stop):
         c = cuts[0]
         cos_min = math.cos(math.radians(c.theta_max))
         cos_max = math.cos(math.radians(c.theta_min))

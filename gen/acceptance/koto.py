@@ -23,7 +23,7 @@ import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record, switch
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
     STREAM_ACCEPTANCE,
@@ -167,18 +167,17 @@ def in_signal_box(z_vtx, pt, c):
     return c.z_sr_min < z_vtx < c.z_sr_max and pt_low < pt < c.pt_max
 
 
-@batch_kernel
-def _select(key, first_event, g1, g2, vertex, cuts, out_e1, out_e2, out_z, out_pt, out_rcoe, presel, signal):
+@batch_kernel(events=2, axis=1)
+def _select(key, first_event, g1, g2, vertex, cuts, out_e1, out_e2, out_z, out_pt, out_rcoe, presel, signal, start, stop):
     """Clusters from the two photons (smeared), the π⁰ reconstruction and the selection.
 
     ``g1[4, n]``, ``g2[4, n]`` photon lab momenta (GeV); ``vertex[3, n]`` their origin, the π⁰
     decay (mm); ``cuts`` the record of :func:`cut_record`. Outputs per event: cluster energies
     (GeV), Z_vtx (mm), p_T (GeV), r_COE (mm), NaN when not reconstructed; region flags.
     """
-    n = g1.shape[1]
     smear = cuts[0].smear > 0.0
-    for i in prange(n):
-        c = cuts[0]  # a record must be taken inside the parallel loop (numba parfor lowering)
+    for i in range(start, stop):
+        c = cuts[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         vtx = (vertex[0, i], vertex[1, i], vertex[2, i])
         ok1, x1, y1 = _hit((g1[0, i], g1[1, i], g1[2, i], g1[3, i]), vtx, c.z_csi)

@@ -18,18 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, prange
+from phase_space._jit import batch_kernel
 from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
 
 REGIONS = ("SR", "SR_inclusive")
 
 
-@batch_kernel
+@batch_kernel(events=2, axis=1)
 def _smear_and_select(
-    key, first_event, p_gamma, sqrt_s, e_line, cuts, e_out, cos_out, m2_out, sr, sr_incl
+    key, first_event, p_gamma, sqrt_s, e_line, cuts, e_out, cos_out, m2_out, sr, sr_incl, start, stop
 ):
     """cuts = [cos_theta_max, e_min, window_sigmas, stochastic, constant, angle_resolution, smear]."""
-    n = p_gamma.shape[1]
     cos_max, e_min, n_sigma, a, b, sigma_angle = (
         cuts[0],
         cuts[1],
@@ -41,7 +40,7 @@ def _smear_and_select(
     smear = cuts[6] > 0.0
     s = sqrt_s * sqrt_s
     res_line = math.sqrt(a * a / e_line + b * b) * e_line if e_line > 0.0 else 0.0
-    for i in prange(n):
+    for i in range(start, stop):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         energy = p_gamma[0, i]
         px, py, pz = p_gamma[1, i], p_gamma[2, i], p_gamma[3, i]

@@ -25,7 +25,7 @@ import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record, switch
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
     STREAM_ACCEPTANCE,
@@ -181,8 +181,9 @@ def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
     return (math.sqrt(p_abs * p_abs + mass * mass), tx * pz, ty * pz, pz)
 
 
-@batch_kernel
-def _select(key, first_event, kaon, pion, vertex, cuts, m2_edges, m2_rows, m2_out, p_out, z_out, r1_out, flags):
+@batch_kernel(events=2, axis=1)
+def _select(key, first_event, kaon, pion, vertex, cuts, m2_edges, m2_rows, m2_out, p_out, z_out, r1_out, flags,
+            start, stop):
     """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection.
 
     ``kaon[4, n]``, ``pion[4, n]`` lab momenta (GeV); ``vertex[3, n]`` the K⁺ decay (mm);
@@ -192,10 +193,9 @@ def _select(key, first_event, kaon, pion, vertex, cuts, m2_edges, m2_rows, m2_ou
     ``m2_edges[j] = (lo, hi)`` into rows ``m2_rows[j]``, SR, FV), in one pass: no numpy
     temporaries per region). ``kaon``, ``pion``, ``vertex`` may be strided views.
     """
-    n = kaon.shape[1]
     smear = cuts[0].smear > 0.0
-    for i in prange(n):
-        c = cuts[0]  # a record must be taken inside the parallel loop (numba parfor lowering)
+    for i in range(start, stop):
+        c = cuts[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         k = (kaon[0, i], kaon[1, i], kaon[2, i], kaon[3, i])
         pi = (pion[0, i], pion[1, i], pion[2, i], pion[3, i])

@@ -26,7 +26,7 @@ import numpy as np
 
 from gen.options import non_negative, option, positive, record
 from gen.production.vertices import FIRST_BEAM_COUNTER
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.kinematics import boost_factors, boost_with
 from phase_space.maps import from_table, tabulated
 from phase_space.random import (
@@ -201,17 +201,16 @@ def _decay_z(u, z_min, z_max, lam):
     return z_min - lam * math.log1p(-u * probability), probability
 
 
-@batch_kernel
-def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor):
+@batch_kernel(events=8, axis=1)
+def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor, start, stop):
     """K⁺ momentum, slopes and GTK3 position, decay z and the boost of the record ``p[4, n, k]``.
 
     ``p_grid, cdf, guide``: the decaying-K⁺ table (GeV); ``beam``: record of :class:`NA62Beam`
     with ``mean_probability``; ``mass`` [GeV], ``ctau`` [mm]. Fills ``v[:, :, 0]`` (the K⁺ at
     GTK3, t = 0), ``root_decay[4, n]`` (x, y, z, ct of the decay, mm) and ``weight_factor[n]``.
     """
-    n = p.shape[1]
     k = p.shape[2]
-    for i in prange(n):
+    for i in range(start, stop):
         b = beam[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)
@@ -236,13 +235,12 @@ def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_dec
         _place(p, v, root_decay, i, k, kaon, (x0, y0, b.z_reference), decay)
 
 
-@batch_kernel
-def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor):
+@batch_kernel(events=8, axis=1)
+def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor, start, stop):
     """As :func:`_na62` for the K_L: along +z from the T1 target (t = 0 there), momenta from the
     decaying-K_L table; ``beam`` a record of :class:`KOTOBeam` with ``mean_probability``."""
-    n = p.shape[1]
     k = p.shape[2]
-    for i in prange(n):
+    for i in range(start, stop):
         b = beam[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = from_table(uniform(key, base), p_grid, cdf, guide)

@@ -29,7 +29,7 @@ from gen import pdg
 from gen.options import fraction, option, positive, record
 from gen.processes import STATUS_BEAM, STATUS_DECAYED, STATUS_FINAL, Topology
 from gen.production.vertices import FIRST_BEAM_COUNTER
-from phase_space._jit import batch_kernel, kernel, prange
+from phase_space._jit import batch_kernel, kernel
 from phase_space.kinematics import (
     azimuth_cos_sin,
     boost_factors,
@@ -136,14 +136,13 @@ def cos_theta_one_minus_cos2(u):
     return 2.0 * math.sin(math.asin(2.0 * u - 1.0) / 3.0)
 
 
-@batch_kernel
-def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid):
+@batch_kernel(events=3, axis=1)
+def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid, start, stop):
     """Fill the grown record ``p[4, n, k + 4]``, ``pid[n, k + 4]`` from the process record
     ``p_in[4, n, k]`` (signal-B rest frame, B in slot 0) and ``pid_in[n, k]``; ``run`` is the
     record of :class:`UpsilonDecay` with the beam options."""
-    n = p_in.shape[1]
     k = p_in.shape[2]
-    for i in prange(n):
+    for i in range(start, stop):
         r = run[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         cos_t = cos_theta_one_minus_cos2(uniform(key, base))

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, prange
+from phase_space._jit import batch_kernel
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 
 # production-stream counters of an event: 0..31 for the vertex draws (one per slot), from 32 on
@@ -21,12 +21,12 @@ from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
 FIRST_BEAM_COUNTER = 32
 
 
-@batch_kernel
-def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v):
+@batch_kernel(events=2, axis=1)
+def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v, start, stop):
     n = p.shape[1]
     k = p.shape[2]
     fixed_root = root_decay.shape[1] == n
-    for i in prange(n):
+    for i in range(start, stop):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         for m in range(k):  # slots are topologically ordered: v[:, i, m] is already known
             start = daughter_start[m]
