@@ -1,42 +1,56 @@
-"""``axgen bench``: speed and memory of the generator, measured in one run.
+"""``axgen bench``: the reference benchmark — speed and memory, measured in one run.
 
-What is measured (all on the same machine, in one process run, so ratios are meaningful
-even on a noisy machine):
+Everything is measured in one process run on the same machine, so the ratios mean something
+even on a noisy machine (absolute rates move with the machine's other tenants):
 
-- generation in memory — counter-based uniforms, VEGAS map, |M|², kinematics — for
-  K⁺→π⁺X, B⁺→K⁺X and B⁰→K*⁰(K⁺π⁻)X, into reused batch buffers and with fresh buffers per batch as the
-  driver allocates them (best of three repetitions);
-- the same chain for K⁺→π⁺X written in plain numpy (vectorised over the batch) as the
-  yardstick, checked event by event against the numba kernel before it is timed;
-- end to end (generation, production, acceptance, writing) to parquet and to HepMC3;
-- peak memory (max RSS) of a long parquet run in a child process;
-- the wall time of a second small run in a child process (numba's on-disk cache warm).
+For K⁺→π⁺X (NA62 beam and selection), B⁺→K⁺X and B⁰→K*⁰(K⁺π⁻)X (Belle II Υ(4S) production
+and selection) and e⁺e⁻→γX (FCC-ee beams and monophoton selection):
+
+- ``kernel``: the process kernel alone (uniforms, VEGAS map, |M|², momenta in the parent
+  frame) into reused buffers;
+- ``in memory``: a whole run without files — kernel, production (beam, vertices),
+  acceptance (regions, observables) and the running sums, as the driver runs it;
+- ``parquet``, ``HepMC3``, ``HepMC3 (pyhepmc)``: whole runs writing one file each.
+
+Run rates are events per second of the event loop (the VEGAS warm-up, ~0.1 s, is not
+included; kernels are compiled before timing). In-memory rates are the best of ``REPEATS``.
+
+Yardsticks, in the same run: K⁺→π⁺X at rest in plain numpy (checked event by event against
+the kernel first, :mod:`gen.yardstick_numpy`) and, with the ``bench`` extra, Pythia 8 driven
+from Python (:mod:`gen.yardstick_pythia`). Then: the thread speed-up of the NA62 in-memory
+run, its cost per event from 10⁵ to ``--scaling-events``, the unweighting efficiency for a
+narrow X, the wall time of a first run (empty numba cache) and a second run of the README
+card, and the peak memory of a long run to parquet (child processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
-import math
 import os
+import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gen import cards, driver
-from matrix_elements import p_to_pprime as fam
-from phase_space.random import STREAM_PHASE_SPACE, stream_key, uniforms
+from gen import yardstick_numpy as numpy_yardstick
+from gen import yardstick_pythia as pythia_yardstick
+from phase_space._jit import event_threads, set_event_threads
+from phase_space.random import STREAM_PHASE_SPACE, stream_key
 from phase_space.sampler import adapt_map
 from phase_space.vegas_map import FrozenMap
 
 REPEATS = 3
-"""In-memory rates are the best of this many repetitions."""
+"""In-memory rates are the best of this many repetitions (other tenants only slow us down)."""
 
 K_PI_X = {
     "run": {"process": "K+ -> pi+ X", "events": 1000, "seed": 1},
@@ -50,13 +64,28 @@ B_KSTAR_X = {
     "run": {"process": "B0 -> K*0(K+ pi-) X", "events": 1000, "seed": 1},
     "model": {"m_X": 2.1, "g_bs": 1.45e-8, "g_nu": [0.0, 0.0, 1.8e-2]},
 }
-NA62_K_PI_X = {**K_PI_X, "production": {"setup": "na62"}, "acceptance": {"experiment": "na62"}}
-KOTO_KL_PI0_X = {
-    "run": {"process": "KL -> pi0 X", "events": 1000, "seed": 1},
-    "model": {"m_X": 0.135, "g_sd": {"re": 1.9e-12, "im": -8.1e-13}},
-    "production": {"setup": "koto"},
-    "acceptance": {"experiment": "koto"},
+EE_GAMMA_X = {
+    "run": {"process": "e+ e- -> gamma X", "events": 1000, "seed": 1},
+    "model": {"m_X": 2.1, "C_Zgamma": 1.0e-6},
 }
+NA62 = {"production": {"setup": "na62"}, "acceptance": {"experiment": "na62"}}
+BELLE2 = {"production": {"setup": "belle2"}, "acceptance": {"experiment": "belle2"}}
+FCCEE = {"production": {"setup": "ee", "beam_energy_spread": 1.0e-3}, "acceptance": {"experiment": "fccee"}}
+
+CASES: dict[str, dict[str, Any]] = {
+    "K+ -> pi+ X (NA62)": {**K_PI_X, **NA62},
+    "B+ -> K+ X (Belle II)": {**B_K_X, **BELLE2},
+    "B0 -> K*0(K+ pi-) X (Belle II)": {**B_KSTAR_X, **BELLE2},
+    "e+ e- -> gamma X (FCC-ee)": {**EE_GAMMA_X, **FCCEE},
+}
+NA62_CASE = "K+ -> pi+ X (NA62)"
+README_CARD = Path(__file__).resolve().parent.parent / "cards" / "k_pi_x.toml"
+
+
+def _with(raw: dict[str, Any], **run: Any) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    out["run"].update(run)
+    return out
 
 
 def _prepare(raw: dict[str, Any]) -> tuple[driver.Prepared, FrozenMap]:
@@ -72,12 +101,10 @@ def _prepare(raw: dict[str, Any]) -> tuple[driver.Prepared, FrozenMap]:
     return prepared, frozen
 
 
-def _time_numba(
-    prepared: driver.Prepared, frozen: FrozenMap, n_events: int, batch: int
-) -> tuple[float, float]:
-    """(ev/s writing into reused batch buffers, ev/s with fresh buffers per batch as the driver)."""
+def kernel_rate(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, batch: int) -> float:
+    """Events/s of the process kernel alone, into buffers reused from batch to batch."""
     key = stream_key(1, STREAM_PHASE_SPACE)
-    driver._generate(prepared, frozen, key, 0, 1000)  # compile / load from cache
+    driver._generate(prepared, frozen, key, 0, 1000)  # compile, or load from the cache
     k = prepared.topology.n_slots
     p = np.empty((4, batch, k))
     pid = np.empty((batch, k), dtype=np.int32)
@@ -85,269 +112,243 @@ def _time_numba(
     q2 = np.empty(batch)
     generate = prepared.process.family.generate
     per_rep = max(n_events // REPEATS, batch)
-    reused = fresh = 0.0
-    for _ in range(REPEATS):  # best of REPEATS: other tenants of the machine only slow us down
-        start = time.perf_counter()
-        for first in range(0, per_rep, batch):
-            generate(
-                key,
-                np.int64(first),
-                frozen.grid,
-                frozen.inc,
-                frozen.ninc,
-                prepared.params,
-                prepared.topology.pids,
-                0.0,
-                p,
-                pid,
-                fjac,
-                q2,
-            )
-        reused = max(reused, per_rep / (time.perf_counter() - start))
-        start = time.perf_counter()
-        for first in range(0, per_rep, batch):
-            driver._generate(prepared, frozen, key, first, min(batch, per_rep - first))
-        fresh = max(fresh, per_rep / (time.perf_counter() - start))
-    return reused, fresh
-
-
-# --- the numpy yardstick ----------------------------------------------------------------
-
-
-def numpy_k_pi_x(
-    uniform: np.ndarray, frozen: FrozenMap, params: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """K⁺→π⁺X(→νν̄) in plain numpy: VEGAS map, Breit–Wigner q², two decays, Eq. 19.
-
-    ``uniform[n, 5]``: the two VEGAS dimensions (u_q², u_cosθ_ν) then the flat u_cosθ_π,
-    u_φ_π, u_φ_ν — the kernel's layout. Returns (p[4, n, 5], f·jac[n]), the quantities the
-    numba kernel computes (same conventions, same formulas).
-    """
-    n = uniform.shape[0]
-    y = uniform[:, :2]
-    # VEGAS map
-    t = y * frozen.ninc
-    i = np.minimum(t.astype(np.int64), frozen.ninc - 1)
-    d = np.arange(frozen.dim)
-    width = frozen.inc[d, i]
-    x = frozen.grid[d, i] + width * (t - i)
-    jac = np.prod(width * frozen.ninc, axis=1)
-    m_p, m_d = params[fam.I_M_PARENT], params[fam.I_M_DAUGHTER]
-    m_x, g_x = params[fam.I_M_X], params[fam.I_WIDTH_X]
-    t_min, t_max = params[fam.I_T_MIN], params[fam.I_T_MAX]
-    q2 = m_x * m_x + m_x * g_x * np.tan(t_min + (t_max - t_min) * x[:, 0])
-    q2_factor = (t_max - t_min) / (m_x * g_x) / (2 * math.pi)  # (dq²/du)|D_X|²/(2π)
-    m_star = np.sqrt(q2)
-    lam = (m_p**2 - (m_d + m_star) ** 2) * (m_p**2 - (m_d - m_star) ** 2)
-    p_star = np.sqrt(np.maximum(lam, 0.0)) / (2 * m_p)
-    # P → P′ X* at rest
-    c1 = 2 * uniform[:, 2] - 1
-    s1 = np.sqrt(np.maximum((1 - c1) * (1 + c1), 0.0))
-    phi1 = 2 * math.pi * uniform[:, 3]
-    n_d = np.stack([s1 * np.cos(phi1), s1 * np.sin(phi1), c1])
-    e_d = np.sqrt(p_star**2 + m_d**2)
-    p = np.empty((4, n, 5))
-    p[0, :, 0], p[1:, :, 0] = m_p, 0.0
-    p[0, :, 1], p[1:, :, 1] = e_d, p_star * n_d
-    p[0, :, 2], p[1:, :, 2] = m_p - e_d, -p_star * n_d
-    # X* → ν ν̄ in the X helicity frame (axes e_x, −e_y, −n_d), boosted along −n_d
-    c2 = 2 * x[:, 1] - 1
-    s2 = np.sqrt(np.maximum((1 - c2) * (1 + c2), 0.0))
-    phi2 = 2 * math.pi * uniform[:, 4]
-    e_x = np.stack([c1 * np.cos(phi1), c1 * np.sin(phi1), -s1])
-    e_y = -np.stack([-np.sin(phi1), np.cos(phi1), np.zeros(n)])
-    e_z = -n_d
-    e = m_star / 2
-    gamma = p[0, :, 2] / m_star
-    beta_gamma = p_star / m_star
-    p_par = gamma * e * c2 + beta_gamma * e
-    p[0, :, 3] = gamma * e + beta_gamma * e * c2
-    p[1:, :, 3] = e * s2 * (np.cos(phi2) * e_x + np.sin(phi2) * e_y) + p_par * e_z
-    p[:, :, 4] = p[:, :, 2] - p[:, :, 3]
-
-    def mdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
-
-    big_p = p[:, :, 0] + p[:, :, 1]
-    tensor = mdot(big_p, p[:, :, 3]) * mdot(big_p, p[:, :, 4]) - 0.25 * mdot(big_p, big_p) * q2
-    ff = params[fam.I_FF : fam.I_FF + 8]
-    xk = q2 * ff[5]
-    f_plus = ff[0] * np.exp(q2 * ff[4] * (ff[1] + ff[2] * xk + ff[3] * xk * xk))
-    me2 = params[fam.I_COUPLING2] * f_plus**2 * tensor
-    phase_space = p_star / (4 * math.pi * m_p) * q2_factor / (8 * math.pi)
-    f = params[fam.I_TO_BR] * me2 * phase_space / (2 * m_p)
-    return p, f * jac
-
-
-def _time_numpy(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, batch: int) -> float:
-    rng = np.random.Generator(np.random.PCG64(1))
-    per_rep = max(n_events // REPEATS, batch)
     best = 0.0
     for _ in range(REPEATS):
         start = time.perf_counter()
         for first in range(0, per_rep, batch):
-            n = min(batch, per_rep - first)
-            u = rng.random((n, 7))  # 2 VEGAS dimensions, 3 flat angles, flavour, conjugate
-            numpy_k_pi_x(u[:, :5], frozen, prepared.params)
+            generate(key, np.int64(first), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
+                     prepared.topology.pids, 0.0, p, pid, fjac, q2)
         best = max(best, per_rep / (time.perf_counter() - start))
     return best
 
 
-def check_numpy_yardstick(prepared: driver.Prepared, frozen: FrozenMap, n: int = 10_000) -> float:
-    """Largest relative difference of the numpy chain and the numba kernel on the same uniforms."""
-    key = stream_key(1, STREAM_PHASE_SPACE)
-    u = uniforms(key, 0, n, frozen.dim + 3)
-    p_ref, _, fjac_ref, _ = driver._generate(prepared, frozen, key, 0, n)
-    p, fjac = numpy_k_pi_x(u, frozen, prepared.params)
-    scale = p_ref[0, :, 0][None, :, None]
-    return max(float(np.max(np.abs(p - p_ref) / scale)), float(np.max(np.abs(fjac / fjac_ref - 1))))
-
-
-# --- end to end, memory, start-up ---------------------------------------------------------
-
-
-def _end_to_end(raw: dict[str, Any], fmt: str, n_events: int, directory: Path) -> float:
-    raw = {**raw, "run": {**raw["run"], "events": n_events}}
-    suffix = "parquet" if fmt == "parquet" else "hepmc"
-    raw["output"] = [{"format": fmt, "path": f"bench.{suffix}"}]
+def run_rate(raw: dict[str, Any], n_events: int, directory: Path | None = None, fmt: str | None = None,
+             repeats: int = 1) -> dict[str, Any]:
+    """A whole run (``fmt``: one output file of that format, or None: no files); returns the
+    loop's events/s (best of ``repeats``) and the summary of the last run."""
+    raw = _with(raw, events=n_events)
+    if fmt is not None:
+        suffix = "parquet" if fmt == "parquet" else "hepmc"
+        raw["output"] = [{"format": fmt, "path": f"bench.{suffix}"}]
     card, prepared = driver.check(raw, "<bench>", directory)
-    summary = driver.run(card, directory, progress=False, prepared=prepared).summary
-    return float(summary["timing"]["events_per_s"])
+    if fmt is None:
+        driver.run(_small(card), None, progress=False, prepared=prepared)  # compile first
+    best = 0.0
+    summary: dict[str, Any] = {}
+    for _ in range(repeats):
+        summary = driver.run(card, directory if fmt else None, progress=False, prepared=prepared).summary
+        best = max(best, float(summary["timing"]["events_per_s"]))
+    return {"events_per_s": best, "summary": summary}
 
 
-def _in_flight(raw: dict[str, Any], n_events: int) -> float:
-    """Events per second of a whole run without output files: generation, the kaon beam, the
-    experiment's selection and the running sums (a second run: kernels compiled)."""
-    raw = {**raw, "run": {**raw["run"], "events": n_events}}
-    card, prepared = driver.check(raw, "<bench>")
-    driver.run(card, None, progress=False, prepared=prepared)
-    summary = driver.run(card, None, progress=False, prepared=prepared).summary
-    return float(summary["timing"]["events_per_s"])
+def _small(card: cards.RunCard) -> cards.RunCard:
+    import dataclasses
+
+    return dataclasses.replace(card, run=dataclasses.replace(card.run, events=min(card.run.events, 1000)))
 
 
-def _child(args: list[str]) -> tuple[float, float]:
-    """Run ``python -m gen ARGS`` in a child; (wall seconds, max RSS in MB of the children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``python -m gen ARGS`` in a child: (wall seconds, max RSS of the children in MB)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gen", *args], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "gen", *args], check=True, capture_output=True,
+                   env={**os.environ, **(env or {})})
     wall = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(rss, before) / 1024.0
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
-def _write_card(path: Path, raw: dict[str, Any], events: int, out: str | None) -> None:
-    lines = [
-        "[run]",
-        f'process = "{raw["run"]["process"]}"',
-        f"events = {events}",
-        "seed = 1",
-        "",
-        "[model]",
-    ]
-    for key, value in raw["model"].items():
-        lines.append(f"{key} = {json.dumps(value)}")
-    if out:
-        lines += ["", "[[output]]", 'format = "parquet"', f'path = "{out}"']
-    path.write_text("\n".join(lines) + "\n")
+def _card_text(raw: dict[str, Any], output: str | None) -> str:
+    """A TOML card for the child processes (scalars, lists and one level of tables)."""
+    lines: list[str] = []
+    for section, table in raw.items():
+        if section == "output":
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+        lines.append("")
+    if output:
+        lines += ["[[output]]", 'format = "parquet"', f'path = "{output}"']
+    return "\n".join(lines) + "\n"
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    """Run every measurement and print a table (and JSON with ``--json``)."""
-    results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "numba_threads": _numba_threads()}
-    }
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3g}"
+
+
+def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
+    """Every measurement of the benchmark; ``say`` prints progress lines."""
     batch = cards.RunSection.__dataclass_fields__["batch_size"].default
-    print(
-        f"axgen bench: {os.cpu_count()} CPUs, numba threads {results['machine']['numba_threads']}, "
-        f"batch {batch}",
-        flush=True,
-    )
-
-    k_prepared, k_map = _prepare(K_PI_X)
-    b_prepared, b_map = _prepare(B_K_X)
-    deviation = check_numpy_yardstick(k_prepared, k_map)
-    if deviation > 1e-9:
-        raise RuntimeError(f"numpy yardstick differs from the kernel by {deviation:.2e}")
-    k_rate, k_fresh = _time_numba(k_prepared, k_map, args.events, batch)
-    b_rate, b_fresh = _time_numba(b_prepared, b_map, args.events, batch)
-    kstar_prepared, kstar_map = _prepare(B_KSTAR_X)
-    kstar_rate, kstar_fresh = _time_numba(kstar_prepared, kstar_map, args.events, batch)
-    np_rate = _time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
-    results["generation_ev_per_s"] = {
-        "K+ -> pi+ X": k_rate,
-        "B+ -> K+ X": b_rate,
-        "K+ -> pi+ X, fresh buffers per batch": k_fresh,
-        "B+ -> K+ X, fresh buffers per batch": b_fresh,
-        "B0 -> K*0(K+ pi-) X": kstar_rate,
-        "B0 -> K*0(K+ pi-) X, fresh buffers per batch": kstar_fresh,
-        "K+ -> pi+ X, numpy yardstick": np_rate,
+    threads = event_threads()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "threads": threads,
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "axgen": _version("axgen"),
+            "numba": _version("numba"),
+        },
+        "batch_size": batch,
+        "units": "events per second of the event loop unless named otherwise",
     }
-    results["numba_over_numpy"] = k_rate / np_rate
-    results["numpy_yardstick_max_relative_difference"] = deviation
-    print(
-        f"generation in memory   K+ -> pi+ X {k_rate:.3e} ev/s   B+ -> K+ X {b_rate:.3e} ev/s",
-        flush=True,
-    )
-    print(f"                       B0 -> K*0(K+ pi-) X {kstar_rate:.3e} ev/s", flush=True)
-    print(
-        f"  with fresh buffers   K+ -> pi+ X {k_fresh:.3e} ev/s   B+ -> K+ X {b_fresh:.3e} ev/s"
-        f"   B0 -> K*0 X {kstar_fresh:.3e} ev/s   (allocation per batch, as the driver)",
-        flush=True,
-    )
-    print(
-        f"numpy yardstick        K+ -> pi+ X {np_rate:.3e} ev/s   numba/numpy = {k_rate / np_rate:.1f}"
-        f"   (agree to {deviation:.1e})",
-        flush=True,
-    )
+    say(f"axgen bench: {os.cpu_count()} CPUs, {threads} threads (NUMBA_NUM_THREADS), batch {batch}")
 
-    na62_rate = _in_flight(NA62_K_PI_X, args.write_events)
-    koto_rate = _in_flight(KOTO_KL_PI0_X, args.write_events)
-    results["beam_and_selection_ev_per_s"] = {"NA62 K+ -> pi+ X": na62_rate, "KOTO KL -> pi0 X": koto_rate}
-    print(
-        f"beam and selection     NA62 K+ -> pi+ X {na62_rate:.3e} ev/s   KOTO KL -> pi0 X {koto_rate:.3e} ev/s"
-        "   (whole run, no files)",
-        flush=True,
-    )
-
+    processes: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="axgen-bench-") as tmp:
         tmp_path = Path(tmp)
-        parquet_rate = _end_to_end(K_PI_X, "parquet", args.write_events, tmp_path / "pq")
-        hepmc_rate = _end_to_end(
-            K_PI_X, "hepmc3", max(args.write_events // 10, 10_000), tmp_path / "hepmc"
-        )
-        results["end_to_end_ev_per_s"] = {"parquet": parquet_rate, "hepmc3": hepmc_rate}
-        print(
-            f"end to end             parquet {parquet_rate:.3e} ev/s   HepMC3 {hepmc_rate:.3e} ev/s",
-            flush=True,
-        )
+        for j, (label, raw) in enumerate(CASES.items()):
+            prepared, frozen = _prepare(raw)
+            row: dict[str, Any] = {"kernel": kernel_rate(prepared, frozen, args.events, batch)}
+            in_memory = run_rate(raw, args.events, repeats=REPEATS)
+            row["in_memory"] = in_memory["events_per_s"]
+            row["parquet"] = run_rate(raw, args.write_events, tmp_path / f"pq{j}", "parquet")["events_per_s"]
+            hepmc_events = max(args.write_events // 4, 10_000)
+            row["hepmc3"] = run_rate(raw, hepmc_events, tmp_path / f"hm{j}", "hepmc3")["events_per_s"]
+            row["hepmc3_pyhepmc"] = run_rate(
+                raw, max(hepmc_events // 10, 5_000), tmp_path / f"hp{j}", "hepmc3-pyhepmc"
+            )["events_per_s"]
+            processes[label] = row
+            say(f"  {label:32s} kernel {_fmt(row['kernel'])}  in memory {_fmt(row['in_memory'])}  "
+                f"parquet {_fmt(row['parquet'])}  HepMC3 {_fmt(row['hepmc3'])}  "
+                f"HepMC3 (pyhepmc) {_fmt(row['hepmc3_pyhepmc'])} ev/s")
+        results["processes"] = processes
+        na62 = processes[NA62_CASE]
 
-        small = tmp_path / "small.toml"
-        _write_card(small, K_PI_X, 1000, None)
-        _child(["run", str(small), "--quiet", "--output-dir", str(tmp_path / "s1")])
-        startup, _ = _child(["run", str(small), "--quiet", "--output-dir", str(tmp_path / "s2")])
-        results["second_run_wall_s"] = startup
-        print(
-            f"second run             {startup:.2f} s wall for a 1000-event run (numba cache warm)",
-            flush=True,
-        )
+        # yardsticks: K+ -> pi+ X at rest, generation only
+        k_prepared, k_map = _prepare(K_PI_X)
+        deviation = numpy_yardstick.check_numpy_yardstick(k_prepared, k_map)
+        if deviation > 1e-9:
+            raise RuntimeError(f"numpy yardstick differs from the kernel by {deviation:.2e}")
+        k_kernel = kernel_rate(k_prepared, k_map, args.events, batch)
+        k_numpy = numpy_yardstick.time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
+        yardsticks: dict[str, Any] = {
+            "kernel_K+ -> pi+ X at rest": k_kernel,
+            "numpy": {"events_per_s": k_numpy, "max_relative_difference": deviation},
+        }
+        if pythia_yardstick.available():
+            pythia = pythia_yardstick.pythia_k_pi_x(args.pythia_events, float(K_PI_X["model"]["m_X"]))
+            yardsticks["pythia"] = {k: pythia[k] for k in ("events_per_s", "events", "version", "init_s")}
+        else:
+            yardsticks["pythia"] = None
+        results["yardsticks"] = yardsticks
+        pythia_rate = yardsticks["pythia"]["events_per_s"] if yardsticks["pythia"] else None
+        results["ratios"] = {
+            "kernel / numpy (K+ at rest)": k_kernel / k_numpy,
+            "NA62 in memory / numpy": na62["in_memory"] / k_numpy,
+            "kernel / Pythia (K+ at rest)": k_kernel / pythia_rate if pythia_rate else None,
+            "NA62 in memory / Pythia": na62["in_memory"] / pythia_rate if pythia_rate else None,
+            "HepMC3 fast / pyhepmc (NA62)": na62["hepmc3"] / na62["hepmc3_pyhepmc"],
+        }
+        say(f"  yardsticks (K+ -> pi+ X at rest): kernel {_fmt(k_kernel)}, numpy {_fmt(k_numpy)}, "
+            f"Pythia {_fmt(pythia_rate)} ev/s")
+
+        # thread scaling of the NA62 in-memory run
+        if threads > 1:
+            set_event_threads(1)
+            try:
+                one = run_rate(CASES[NA62_CASE], args.events, repeats=REPEATS)["events_per_s"]
+            finally:
+                set_event_threads(None)
+            results["threads"] = {"1": one, str(threads): na62["in_memory"], "speed_up": na62["in_memory"] / one}
+            say(f"  threads: NA62 in memory 1 thread {_fmt(one)}, {threads} threads {_fmt(na62['in_memory'])} ev/s")
+
+        # cost per event against the number of events
+        scaling = {}
+        n = 100_000
+        while n <= args.scaling_events:
+            scaling[str(n)] = run_rate(CASES[NA62_CASE], n)["events_per_s"]
+            n *= 10
+        results["scaling_in_memory_na62"] = scaling
+        say("  scaling: " + ", ".join(f"{int(k):.0e} events {_fmt(v)}" for k, v in scaling.items()))
+
+        # unweighted events for a narrow X
+        unweighted = run_rate(_with(CASES[NA62_CASE], mode="unweighted"), 100_000)
+        results["unweighting"] = {
+            "process": NA62_CASE,
+            "efficiency": unweighted["summary"]["unweighting"]["efficiency"],
+            "events_per_s": unweighted["events_per_s"],
+        }
+        say(f"  unweighting efficiency (narrow X): {results['unweighting']['efficiency']:.3f}")
+
+        # start-up: the README card with 1000 events, first with an empty numba cache
+        if args.startup:
+            card = tmp_path / "startup.toml"
+            text = README_CARD.read_text()
+            card.write_text(text.replace("events = 100_000", "events = 1000"))
+            cache = tmp_path / "numba-cache"
+            first, _ = _child(["run", str(card), "--quiet", "--output-dir", str(tmp_path / "s1")],
+                              {"NUMBA_CACHE_DIR": str(cache)})
+            second, _ = _child(["run", str(card), "--quiet", "--output-dir", str(tmp_path / "s2")],
+                               {"NUMBA_CACHE_DIR": str(cache)})
+            results["startup_s"] = {"first_run": first, "second_run": second, "card": README_CARD.name}
+            say(f"  start-up ({README_CARD.name}, 1000 events): first run {first:.2f} s (empty numba "
+                f"cache), second run {second:.2f} s")
 
         if args.memory_events > 0:
             big = tmp_path / "big.toml"
-            _write_card(big, K_PI_X, args.memory_events, "big.parquet")
+            big.write_text(_card_text(_with(CASES[NA62_CASE], events=args.memory_events), "big.parquet"))
             wall, rss = _child(["run", str(big), "--quiet", "--output-dir", str(tmp_path / "big")])
-            results["memory"] = {"events": args.memory_events, "max_rss_mb": rss, "wall_s": wall}
-            print(
-                f"peak memory            {rss:.0f} MB max RSS for {args.memory_events:.0e} events to "
-                f"parquet ({wall:.1f} s)",
-                flush=True,
-            )
+            results["memory"] = {"events": args.memory_events, "max_rss_mb": rss, "wall_s": wall,
+                                 "events_per_s_wall": args.memory_events / wall}
+            say(f"  memory: {args.memory_events:.0e} NA62 events to parquet: max RSS {rss:.0f} MB, {wall:.1f} s")
+    return results
 
+
+def table(results: dict[str, Any]) -> str:
+    """The results as the plain-text table the README quotes."""
+    m = results["machine"]
+    lines = [
+        (f"axgen {m['axgen']} bench — {m['cpus']} CPUs, {m['threads']} threads, "
+        f"batch {results['batch_size']}, numba {m['numba']}"),
+        "",
+        f"{'events/s':32s} {'kernel':>9s} {'in memory':>10s} {'parquet':>9s} {'HepMC3':>9s} {'pyhepmc':>9s}",
+    ]
+    for label, row in results["processes"].items():
+        lines.append(
+            f"{label:32s} {_fmt(row['kernel']):>9s} {_fmt(row['in_memory']):>10s} {_fmt(row['parquet']):>9s} "
+            f"{_fmt(row['hepmc3']):>9s} {_fmt(row['hepmc3_pyhepmc']):>9s}"
+        )
+    y = results["yardsticks"]
+    pythia = y["pythia"]
+    lines += [
+        "",
+        f"yardsticks, K+ -> pi+ X at rest:  kernel {_fmt(y['kernel_K+ -> pi+ X at rest'])}   "
+        f"numpy {_fmt(y['numpy']['events_per_s'])}   "
+        + (f"Pythia {pythia['version']} {_fmt(pythia['events_per_s'])}" if pythia else "Pythia: not installed "
+           "(pip install '.[bench]')"),
+        "ratios: " + ", ".join(f"{k} {v:.1f}" for k, v in results["ratios"].items() if v is not None),
+    ]
+    if "threads" in results:
+        t = results["threads"]
+        lines.append(f"threads (NA62 in memory): speed-up {t['speed_up']:.2f} ({_fmt(t['1'])} -> "
+                     f"{_fmt(t[str(m['threads'])])} ev/s)")
+    lines.append("cost flat in N (NA62 in memory): "
+                 + ", ".join(f"{int(k):.0e}: {_fmt(v)}" for k, v in results["scaling_in_memory_na62"].items()))
+    lines.append(f"unweighting efficiency (NA62, narrow X): {results['unweighting']['efficiency']:.3f}")
+    if "startup_s" in results:
+        s = results["startup_s"]
+        lines.append(f"start-up ({s['card']}, 1000 events): first run {s['first_run']:.1f} s "
+                     f"(empty numba cache), later runs {s['second_run']:.2f} s")
+    if "memory" in results:
+        mem = results["memory"]
+        lines.append(f"peak memory: {mem['events']:.0e} NA62 events to parquet, max RSS {mem['max_rss_mb']:.0f} MB "
+                     f"({_fmt(mem['events_per_s_wall'])} ev/s wall)")
+    return "\n".join(lines)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run every measurement, print progress and the table, and write JSON with ``--json``."""
+    results = measure(args, say=lambda line: print(line, flush=True))
+    print()
+    print(table(results), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
-
-
-def _numba_threads() -> int:
-    import numba
-
-    return int(numba.config.NUMBA_NUM_THREADS)

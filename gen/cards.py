@@ -335,12 +335,20 @@ class AcceptanceSection:
 class OutputSection:
     """[[output]]: one file per table."""
 
-    format: str = spec(_string, '"parquet" or "hepmc3"')
-    path: str = spec(_string, "file name, relative to the output directory (.gz compresses HepMC3)")
+    format: str = spec(
+        _string, '"parquet", "hepmc3" or "hepmc3-pyhepmc" (the same file through pyhepmc, slower)'
+    )
+    path: str = spec(
+        _string, "file name, relative to the output directory (.gz, .bz2, .xz compress HepMC3)"
+    )
     compression: str = spec(
         _choice("lz4", "zstd", "snappy", "none"), "parquet compression", default="lz4"
     )
-    precision: int = spec(_int(6, 17), "HepMC3 significant digits", default=16)
+    precision: int = spec(
+        _int(6, 17),
+        "HepMC3 digits after the decimal point (printf precision; 16 reads back every float64)",
+        default=16,
+    )
 
 
 @dataclass(frozen=True)

@@ -90,25 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("card", type=Path)
     info.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
-    bench = sub.add_parser("bench", help="measure generation and writing speed")
-    bench.add_argument(
-        "--events",
-        type=int,
-        default=10_000_000,
-        help="events of the in-memory generation measurement",
-    )
-    bench.add_argument(
-        "--write-events",
-        type=int,
-        default=1_000_000,
-        help="events of the end-to-end parquet / HepMC3 measurements",
-    )
-    bench.add_argument(
-        "--memory-events",
-        type=int,
-        default=10_000_000,
-        help="events of the peak-memory run (0 skips it)",
-    )
+    bench = sub.add_parser("bench", help="the reference benchmark: speed, yardsticks, memory, start-up")
+    bench.add_argument("--events", type=int, default=3_000_000,
+                       help="events of each in-memory measurement (kernel, whole run without files)")
+    bench.add_argument("--write-events", type=int, default=1_000_000,
+                       help="events of the parquet runs (HepMC3: a quarter, pyhepmc: a fortieth)")
+    bench.add_argument("--pythia-events", type=int, default=100_000, help="events of the Pythia 8 yardstick")
+    bench.add_argument("--scaling-events", type=int, default=10_000_000,
+                       help="largest run of the cost-per-event scaling (from 1e5 in steps of 10)")
+    bench.add_argument("--memory-events", type=int, default=10_000_000,
+                       help="events of the peak-memory run to parquet (0 skips it)")
+    bench.add_argument("--no-startup", dest="startup", action="store_false",
+                       help="skip the first-run (empty numba cache) and second-run timings")
     bench.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     return parser
 

@@ -52,7 +52,9 @@ class EventWriter(Protocol):
 
 WRITERS: dict[str, type | str] = {
     # built-in writers are imported on first use: pyhepmc and pyarrow cost import time
-    "hepmc3": "gen.output.hepmc3:HepMC3Writer",
+    "hepmc3": "gen.output.hepmc3_text:HepMC3TextWriter",
+    # the reference: every event through pyhepmc's C++ writer (slower; also writes .zst)
+    "hepmc3-pyhepmc": "gen.output.hepmc3:HepMC3Writer",
     "parquet": "gen.output.parquet:ParquetWriter",
 }
 

@@ -1,11 +1,15 @@
-"""The benchmark runs, and its numpy yardstick computes the same events as the kernel."""
+"""The benchmark runs every measurement, and its numpy yardstick computes the kernel's events."""
 
 from __future__ import annotations
 
 import json
 
-from gen.bench import K_PI_X, _prepare, check_numpy_yardstick
+import pytest
+
+from gen import bench
+from gen.bench import CASES, K_PI_X, _prepare
 from gen.cli import main
+from gen.yardstick_numpy import check_numpy_yardstick, numpy_k_pi_x
 
 
 def test_numpy_yardstick_agrees_with_the_kernel():
@@ -13,27 +17,38 @@ def test_numpy_yardstick_agrees_with_the_kernel():
     assert check_numpy_yardstick(prepared, frozen, n=20_000) < 1e-9
 
 
-def test_bench_runs(tmp_path, capsys):
+def test_numpy_yardstick_check_can_fail(monkeypatch):
+    """A yardstick that computes something else is caught before it is timed."""
+    prepared, frozen = _prepare(K_PI_X)
+
+    def wrong(uniform, frozen_map, params):
+        p, fjac = numpy_k_pi_x(uniform, frozen_map, params)
+        return p, fjac * (1.0 + 1e-6)
+
+    monkeypatch.setattr("gen.yardstick_numpy.numpy_k_pi_x", wrong)
+    assert check_numpy_yardstick(prepared, frozen, n=1000) > 1e-7
+
+
+def test_bench_cases_are_the_issue_processes():
+    processes = {raw["run"]["process"] for raw in CASES.values()}
+    assert processes == {"K+ -> pi+ X", "B+ -> K+ X", "B0 -> K*0(K+ pi-) X", "e+ e- -> gamma X"}
+    assert all("production" in raw and "acceptance" in raw for raw in CASES.values())
+
+
+@pytest.mark.slow
+def test_bench_runs_and_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert (
-        main(
-            [
-                "bench",
-                "--events",
-                "300000",
-                "--write-events",
-                "20000",
-                "--memory-events",
-                "30000",
-                "--json",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    args = ["bench", "--events", "200000", "--write-events", "40000", "--pythia-events", "2000",
+            "--scaling-events", "100000", "--memory-events", "20000", "--no-startup", "--json", str(out)]
+    assert main(args) == 0
     results = json.loads(out.read_text())
-    assert results["generation_ev_per_s"]["K+ -> pi+ X"] > 0
-    assert results["end_to_end_ev_per_s"]["hepmc3"] > 0
-    assert results["beam_and_selection_ev_per_s"]["KOTO KL -> pi0 X"] > 0
+    assert set(results["processes"]) == set(CASES)
+    for row in results["processes"].values():
+        assert all(row[k] > 0 for k in ("kernel", "in_memory", "parquet", "hepmc3", "hepmc3_pyhepmc"))
+    assert results["yardsticks"]["numpy"]["max_relative_difference"] < 1e-9
+    assert results["ratios"]["kernel / numpy (K+ at rest)"] > 0
+    assert 0.5 < results["unweighting"]["efficiency"] <= 1.0
     assert results["memory"]["max_rss_mb"] > 0
-    assert "numba/numpy" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert bench.table(results) in printed
+    assert "kernel / numpy" in printed

@@ -102,7 +102,7 @@ BAD_CARDS = {
             "run.bacth_size: unknown key; did you mean 'batch_size'?",
             "model.m_X: expected a mass in (0, 0.35411) GeV",
             "model.g_sd: expected a nonzero coupling for 'K+ -> pi+ X'",
-            "output[1].format: expected one of hepmc3, parquet, got 'hepmc'",
+            "output[1].format: expected one of hepmc3, hepmc3-pyhepmc, parquet, got 'hepmc'",
             "output[1].path: expected a unique path, got 'e.parquet' (also output[0])",
         ],
     ),
