@@ -77,10 +77,11 @@ def split(n: int, threads: int) -> np.ndarray:
 class BatchKernel:
     """A serial event-range kernel run over all events on several threads (module docstring)."""
 
-    def __init__(self, function: Callable[..., Any], events: int, axis: int) -> None:
+    def __init__(self, function: Callable[..., Any], events: int, axis: int, min_per_thread: int) -> None:
         self.dispatcher = _serial_batch(function)
         self.events = events
         self.axis = axis
+        self.min_per_thread = min_per_thread
         functools.update_wrapper(self, function)
 
     @property
@@ -89,7 +90,7 @@ class BatchKernel:
 
     def __call__(self, *args: Any) -> None:
         n = int(np.shape(args[self.events])[self.axis])
-        threads = min(event_threads(), max(1, n // MIN_EVENTS_PER_THREAD))
+        threads = min(event_threads(), max(1, n // self.min_per_thread))
         if threads == 1:
             self.dispatcher(*args, np.int64(0), np.int64(n))
             return
@@ -106,14 +107,18 @@ class BatchKernel:
                 future.result()
 
 
-def batch_kernel(function: Callable[..., Any] | None = None, *, events: int = 0, axis: int = 0) -> Any:
+def batch_kernel(
+    function: Callable[..., Any] | None = None, *, events: int = 0, axis: int = 0,
+    min_per_thread: int = MIN_EVENTS_PER_THREAD,
+) -> Any:
     """Decorator for loops over events; ``events``/``axis``: which positional argument, and
-    which of its axes, counts the events (module docstring)."""
+    which of its axes, counts the events (or other work items: ``min_per_thread`` of them
+    are worth a thread) (module docstring)."""
 
     def decorate(fn: Callable[..., Any]) -> Any:
         names = list(inspect.signature(fn).parameters)
         if names[-2:] == ["start", "stop"]:
-            return BatchKernel(fn, events, axis)
+            return BatchKernel(fn, events, axis, min_per_thread)
         return _parallel_batch(fn)
 
     return decorate(function) if function is not None else decorate
