@@ -402,6 +402,7 @@ def run(
         leave=False,
     )
     t_loop = time.perf_counter()
+    first_batch_s: float | None = None
     generation_s = 0.0
     weight_scale = producer.mean_decay_probability or 1.0  # Σw per generated rate
     try:
@@ -443,6 +444,8 @@ def run(
                 any_selected = np.logical_or.reduce(list(batch.selected.values()))
                 batch = batch.take(any_selected)
             generation_s += time.perf_counter() - t_batch
+            if first_batch_s is None:  # the first events exist (kernels compiled or loaded)
+                first_batch_s = time.perf_counter() - t_start
             if unweighted:
                 running = (rate_value * weight_scale, rate_error * weight_scale, card.run.events, total)
             else:
@@ -484,6 +487,7 @@ def run(
                 "generation_s": generation_s,
                 "write_s": writer_thread.busy_s if writer_thread is not None else 0.0,
                 "loop_s": loop_s,
+                "first_batch_s": first_batch_s,
                 "total_s": time.perf_counter() - t_start,
                 "events_per_s": card.run.events / loop_s if loop_s > 0 else float("inf"),
             },

@@ -5,6 +5,14 @@ physics.md §9 and every reference value of physics.md §12 use the PDG-2024 tab
 snapshot, and the user's global ``particle`` table is restored afterwards, so importing axgen
 never changes what ``Particle.from_pdgid`` returns in the user's session.
 
+Importing ``particle`` costs ~0.4 s (it builds literals for every particle), a quarter of a
+short run. The few properties the generator reads (mass, width, name, charge, whether the
+particle is its own antiparticle) are therefore kept for the whole table in a small JSON
+cache, written from ``particle`` the first time and keyed by the ``particle`` version and
+the PDG edition (``$AXGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/axgen`` or ``~/.cache/axgen``;
+without a writable cache every process reads ``particle``). :func:`particle` still returns the
+``particle.Particle`` itself.
+
 Masses and widths are converted from MeV to GeV here, at the boundary. Parent lifetimes
 (physics.md §4.6: BR = Γ τ/ħ) are the RPP 2024 mean lives of physics.md §9 for the weakly
 decaying parents: the table stores their widths rounded to four digits, which would shift
@@ -14,10 +22,12 @@ BR(K_L) by 3e-4; for every other particle τ = ħ/Γ of the table.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import threading
-
-from particle import Particle
-from particle import data as particle_data
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 PDG_EDITION = 2024
 _TABLE_FILE = f"particle{PDG_EDITION}.csv"
@@ -38,7 +48,10 @@ X_DEFAULT_PID = 32
 
 
 @functools.cache
-def _table() -> dict[int, Particle]:
+def _table() -> dict[int, Any]:
+    from particle import Particle
+    from particle import data as particle_data
+
     with _LOCK:
         saved = (Particle._table, Particle._hash_table, Particle._table_names)
         try:
@@ -49,7 +62,7 @@ def _table() -> dict[int, Particle]:
             Particle._table, Particle._hash_table, Particle._table_names = saved
 
 
-def particle(pid: int) -> Particle:
+def particle(pid: int) -> Any:
     """The ``particle.Particle`` of PDG id ``pid`` in the PDG-2024 table."""
     try:
         return _table()[int(pid)]
@@ -57,9 +70,51 @@ def particle(pid: int) -> Particle:
         raise LookupError(f"PDG id {pid} is not in the PDG {PDG_EDITION} table") from None
 
 
+def cache_path() -> Path:
+    """Where the property cache of the installed ``particle`` version lives."""
+    root = os.environ.get("AXGEN_CACHE_DIR")
+    if not root:
+        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "axgen")
+    return Path(root) / f"pdg{PDG_EDITION}-particle-{metadata.version('particle')}.json"
+
+
+def _properties_from_particle() -> dict[int, tuple[Any, ...]]:
+    """(mass MeV, width MeV, name, charge, self-conjugate) of every particle of the table."""
+    return {
+        pid: (p.mass, p.width, str(p.name), float(p.charge) if p.charge is not None else None,
+              int(p.invert().pdgid) == pid)
+        for pid, p in _table().items()
+    }
+
+
+@functools.cache
+def _properties() -> dict[int, tuple[Any, ...]]:
+    path = cache_path()
+    try:
+        return {int(k): tuple(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError):
+        pass
+    table = _properties_from_particle()
+    try:  # written under a temporary name and renamed: concurrent runs never see half a file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({str(k): v for k, v in table.items()}))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no writable cache: the next process reads particle again
+    return table
+
+
+def _property(pid: int, index: int) -> Any:
+    try:
+        return _properties()[int(pid)][index]
+    except KeyError:
+        raise LookupError(f"PDG id {pid} is not in the PDG {PDG_EDITION} table") from None
+
+
 def mass(pid: int) -> float:
     """Mass in GeV."""
-    value = particle(pid).mass
+    value = _property(pid, 0)
     if value is None:
         raise LookupError(f"PDG {PDG_EDITION} table has no mass for {pid}")
     return _mev_to_gev(value)
@@ -67,7 +122,7 @@ def mass(pid: int) -> float:
 
 def width(pid: int) -> float:
     """Total width in GeV."""
-    value = particle(pid).width
+    value = _property(pid, 1)
     if value is None or value <= 0.0:
         raise LookupError(f"PDG {PDG_EDITION} table has no width for {pid}")
     return _mev_to_gev(value)
@@ -94,9 +149,17 @@ def name(pid: int) -> str:
     """Short PDG name, e.g. 'K+' or 'pi0'; 'X' for the new vector."""
     if abs(int(pid)) == X_DEFAULT_PID:
         return "X"
-    return str(particle(pid).name)
+    return str(_property(pid, 2))
 
 
 def is_self_conjugate(pid: int) -> bool:
     """True if the antiparticle of ``pid`` is itself (π⁰, K_L, γ, Z, ...)."""
-    return int(particle(pid).invert().pdgid) == int(pid)
+    return bool(_property(pid, 4))
+
+
+def charge(pid: int) -> float:
+    """Electric charge in units of e."""
+    value = _property(pid, 3)
+    if value is None:
+        raise LookupError(f"PDG {PDG_EDITION} table has no charge for {pid}")
+    return float(value)

@@ -220,7 +220,7 @@ class Belle2Acceptance:
             raise ValueError(f"expected one hadron from the signal B, got slots {hadrons}")
         tracks = tuple(
             s for s in range(OTHER_B_SLOT + 1, topology.n_slots)
-            if topology.status[s] == 1 and pdg.particle(int(topology.pids[0, s])).charge != 0
+            if topology.status[s] == 1 and pdg.charge(int(topology.pids[0, s])) != 0
         )
         published = (abs(int(topology.pids[0, signal_b])) == PID_B_PLUS
                      and abs(int(topology.pids[0, hadrons[0]])) == PID_K_PLUS)

@@ -290,3 +290,27 @@ def test_any_float_bits():
             assert float(text) == value, (value, text)
             if value == 0.0 or 10.0 ** (precision - 54) <= abs(value) < 10.0**precision:
                 assert text == _printf(value, precision)
+
+
+@pytest.mark.slow
+def test_first_run_compiles_ahead_in_a_child(tmp_path):
+    """With an empty numba cache the writer compiles its kernels in a child process beside
+    the run (``warm_cache``); the run then loads them and writes the reference file."""
+    import os
+    import subprocess
+    import sys
+
+    card = tmp_path / "card.toml"
+    card.write_text(
+        '[run]\nprocess = "K+ -> pi+ X"\nevents = 300\nseed = 4\n[model]\nm_X = 0.1\ng_sd = 3.7e-13\n'
+        '[[output]]\nformat = "hepmc3"\npath = "fast.hepmc"\n'
+        '[[output]]\nformat = "hepmc3-pyhepmc"\npath = "reference.hepmc"\n'
+    )
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "gen", "run", str(card), "--quiet", "--output-dir", str(out)],
+                   check=True, env=env, timeout=600)
+    assert (out / "fast.hepmc").read_bytes() == (out / "reference.hepmc").read_bytes()
+    assert list(cache.rglob("_hepmc3_kernels.format_events-*.nbi")), "the child filled the cache"
+    assert not list(out.glob(".*")), "no temporary files left"

@@ -49,3 +49,35 @@ def test_pdg_edition_and_user_table_untouched():
     pdg.mass(321)
     assert pdg.PDG_EDITION == 2024
     assert Particle.table_names() == before
+
+
+def test_property_cache_matches_particle(tmp_path, monkeypatch):
+    """The JSON cache that spares each run the import of ``particle`` holds exactly what
+    ``particle`` says, for every particle of the table, and is read back as written."""
+    monkeypatch.setenv("AXGEN_CACHE_DIR", str(tmp_path))
+    pdg._properties.cache_clear()
+    try:
+        from_particle = pdg._properties_from_particle()
+        written = pdg._properties()  # no cache yet: from particle, then written
+        assert pdg.cache_path().parent == tmp_path and pdg.cache_path().exists()
+        pdg._properties.cache_clear()
+        read = pdg._properties()  # from the file
+        assert read == written == from_particle
+        assert len(read) > 500
+        assert read[321][2] == "K+" and read[-321][3] == -1.0 and read[111][4] is True
+        assert pdg.mass(321) == MASSES[321]
+    finally:
+        pdg._properties.cache_clear()
+
+
+def test_property_cache_unwritable_directory(tmp_path, monkeypatch):
+    """Without a writable cache the values still come from ``particle``."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("AXGEN_CACHE_DIR", str(blocker / "sub"))
+    pdg._properties.cache_clear()
+    try:
+        assert pdg.mass(521) == MASSES[521]
+        assert not (blocker / "sub").exists()
+    finally:
+        pdg._properties.cache_clear()
