@@ -31,7 +31,6 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -142,14 +141,14 @@ def kernel_rate(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, bat
     fjac = np.empty(batch)
     q2 = np.empty(batch)
     generate = prepared.process.family.generate
-    per_rep = max(n_events // REPEATS, batch)
+    batches = max(n_events // (REPEATS * batch), 1)
     best = 0.0
     for _ in range(REPEATS):
         start = time.perf_counter()
-        for first in range(0, per_rep, batch):
-            generate(key, np.int64(first), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
+        for b in range(batches):
+            generate(key, np.int64(b * batch), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
                      prepared.topology.pids, 0.0, p, pid, fjac, q2)
-        best = max(best, per_rep / (time.perf_counter() - start))
+        best = max(best, batches * batch / (time.perf_counter() - start))  # events actually made
     return best
 
 
@@ -162,8 +161,9 @@ def run_rate(raw: dict[str, Any], n_events: int, directory: Path | None = None, 
         suffix = "parquet" if fmt == "parquet" else "hepmc"
         raw["output"] = [{"format": fmt, "path": f"bench.{suffix}"}]
     card, prepared = driver.check(raw, "<bench>", directory)
-    if fmt is None:
-        driver.run(_small(card), None, progress=False, prepared=prepared)  # compile first
+    # compile (or load) every kernel of the run first, the writer's too, in a scratch directory
+    with tempfile.TemporaryDirectory(prefix="axgen-bench-warm-") as scratch:
+        driver.run(_small(card), Path(scratch) if fmt else None, progress=False, prepared=prepared)
     best = 0.0
     summary: dict[str, Any] = {}
     for _ in range(repeats):
@@ -178,13 +178,24 @@ def _small(card: cards.RunCard) -> cards.RunCard:
     return dataclasses.replace(card, run=dataclasses.replace(card.run, events=min(card.run.events, 1000)))
 
 
+_RSS_PROBE = (
+    "import resource, sys\n"
+    "from gen.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('max_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``python -m gen ARGS`` in a child: (wall seconds, max RSS of the children in MB)."""
+    """Run the ``axgen`` command with ARGS in a child process: (wall seconds, the child's own
+    peak RSS in MB — not that of earlier children or of the child's compile-ahead helper)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gen", *args], check=True, capture_output=True,
-                   env={**os.environ, **(env or {})})
+    result = subprocess.run([sys.executable, "-c", _RSS_PROBE, *args], check=True, capture_output=True,
+                            text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - start
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    rss_kb = float(result.stdout.split("max_rss_kb")[-1].split()[0])
+    return wall, rss_kb / 1024.0
 
 
 def _card_text(raw: dict[str, Any], output: str | None) -> str:
@@ -259,9 +270,15 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
         if deviation > 1e-9:
             raise RuntimeError(f"numpy yardstick differs from the kernel by {deviation:.2e}")
         k_kernel = kernel_rate(k_prepared, k_map, args.events, batch)
+        set_event_threads(1)  # numpy and Pythia run on one thread: compare like with like too
+        try:
+            k_kernel_1 = kernel_rate(k_prepared, k_map, args.events, batch)
+        finally:
+            set_event_threads(None)
         k_numpy = numpy_yardstick.time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
         yardsticks: dict[str, Any] = {
             "kernel_K+ -> pi+ X at rest": k_kernel,
+            "kernel_K+ -> pi+ X at rest, 1 thread": k_kernel_1,
             "numpy": {"events_per_s": k_numpy, "max_relative_difference": deviation},
         }
         if pythia_yardstick.available():
@@ -272,14 +289,16 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
         results["yardsticks"] = yardsticks
         pythia_rate = yardsticks["pythia"]["events_per_s"] if yardsticks["pythia"] else None
         results["ratios"] = {
-            "kernel / numpy (K+ at rest)": k_kernel / k_numpy,
+            "kernel / numpy (K+ at rest, all threads / 1)": k_kernel / k_numpy,
+            "kernel / numpy (K+ at rest, 1 thread each)": k_kernel_1 / k_numpy,
             "NA62 in memory / numpy": na62["in_memory"] / k_numpy,
-            "kernel / Pythia (K+ at rest)": k_kernel / pythia_rate if pythia_rate else None,
+            "kernel / Pythia (K+ at rest, all threads / 1)": k_kernel / pythia_rate if pythia_rate else None,
+            "kernel / Pythia (K+ at rest, 1 thread each)": k_kernel_1 / pythia_rate if pythia_rate else None,
             "NA62 in memory / Pythia": na62["in_memory"] / pythia_rate if pythia_rate else None,
             "HepMC3 fast / pyhepmc (NA62)": na62["hepmc3"] / na62["hepmc3_pyhepmc"],
         }
-        say(f"  yardsticks (K+ -> pi+ X at rest): kernel {_fmt(k_kernel)}, numpy {_fmt(k_numpy)}, "
-            f"Pythia {_fmt(pythia_rate)} ev/s")
+        say(f"  yardsticks (K+ -> pi+ X at rest): kernel {_fmt(k_kernel)} ({_fmt(k_kernel_1)} on 1 thread), "
+            f"numpy {_fmt(k_numpy)}, Pythia {_fmt(pythia_rate)} ev/s (1 thread each)")
 
         # thread scaling of the NA62 in-memory run
         if threads > 1:
@@ -315,13 +334,17 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
         # start-up: the README card with 1000 events, first with an empty numba cache
         if args.startup:
             card = tmp_path / "startup.toml"
-            card.write_text(README_CARD.read_text().replace("events = 100_000", "events = 1000"))
+            text = README_CARD.read_text()
+            if "events = 100_000" not in text:
+                raise RuntimeError(f"{README_CARD}: expected 'events = 100_000' to shorten the run")
+            card.write_text(text.replace("events = 100_000", "events = 1000"))
             cache = tmp_path / "numba-cache"
             startup: dict[str, Any] = {"card": README_CARD.name}
             for name in ("first_run", "second_run"):
                 out = tmp_path / name
+                # empty numba and PDG caches for the first run, as right after installing
                 wall, _ = _child(["run", str(card), "--quiet", "--output-dir", str(out)],
-                                 {"NUMBA_CACHE_DIR": str(cache)})
+                                 {"NUMBA_CACHE_DIR": str(cache), "AXGEN_CACHE_DIR": str(tmp_path / "pdg-cache")})
                 timing = json.loads((out / driver.SUMMARY_FILE).read_text())["timing"]
                 startup[name] = wall
                 startup[f"{name}_first_batch_in_run_s"] = timing["first_batch_s"]
@@ -358,18 +381,20 @@ def table(results: dict[str, Any]) -> str:
     pythia = y["pythia"]
     lines += [
         "",
-        f"yardsticks, K+ -> pi+ X at rest:  kernel {_fmt(y['kernel_K+ -> pi+ X at rest'])}   "
+        f"yardsticks, K+ -> pi+ X at rest (ev/s):  kernel {_fmt(y['kernel_K+ -> pi+ X at rest'])} "
+        f"({_fmt(y['kernel_K+ -> pi+ X at rest, 1 thread'])} on 1 thread)   "
         f"numpy {_fmt(y['numpy']['events_per_s'])}   "
-        + (f"Pythia {pythia['version']} {_fmt(pythia['events_per_s'])}" if pythia else "Pythia: not installed "
-           "(pip install '.[bench]')"),
-        "ratios: " + ", ".join(f"{k} {v:.1f}" for k, v in results["ratios"].items() if v is not None),
+        + (f"Pythia {pythia['version']} from Python {_fmt(pythia['events_per_s'])}" if pythia
+           else "Pythia: not installed (pip install '.[bench]')"),
+        "ratios:",
+        *(f"  {k:48s} {v:8.1f}" for k, v in results["ratios"].items() if v is not None),
     ]
     if "threads" in results:
         t = results["threads"]
         lines.append(f"threads (NA62 in memory): speed-up {t['speed_up']:.2f} ({_fmt(t['1'])} -> "
                      f"{_fmt(t[str(m['threads'])])} ev/s); the machine's ceiling (pure compute loop): "
                      f"{t['machine_speed_up_pure_compute']:.2f}")
-    lines.append("cost flat in N (NA62 in memory): "
+    lines.append("cost against N (NA62 in memory, ev/s): "
                  + ", ".join(f"{int(k):.0e}: {_fmt(v)}" for k, v in results["scaling_in_memory_na62"].items()))
     lines.append(f"unweighting efficiency (NA62, narrow X): {results['unweighting']['efficiency']:.3f}")
     if "startup_s" in results:

@@ -137,6 +137,11 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             problems.append(
                 f"output[{i}].format: expected one of {', '.join(sorted(WRITERS))}, got {out.format!r}"
             )
+        elif out.format == "hepmc3" and Path(out.path).suffix in (".zst", ".zstd"):
+            problems.append(
+                f"output[{i}].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got {out.path!r} "
+                "(format 'hepmc3-pyhepmc' writes .zst)"
+            )
         path = Path(out.path)
         if path.is_absolute() or ".." in path.parts:
             problems.append(

@@ -70,12 +70,17 @@ def particle(pid: int) -> Any:
         raise LookupError(f"PDG id {pid} is not in the PDG {PDG_EDITION} table") from None
 
 
+_CACHE_LAYOUT = 1
+"""Version of the cached tuple layout (mass, width, name, charge, self-conjugate): a change
+of layout changes the file name, so an old file is never read as new data."""
+
+
 def cache_path() -> Path:
     """Where the property cache of the installed ``particle`` version lives."""
     root = os.environ.get("AXGEN_CACHE_DIR")
     if not root:
         root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "axgen")
-    return Path(root) / f"pdg{PDG_EDITION}-particle-{metadata.version('particle')}.json"
+    return Path(root) / f"pdg{PDG_EDITION}-particle-{metadata.version('particle')}-v{_CACHE_LAYOUT}.json"
 
 
 def _properties_from_particle() -> dict[int, tuple[Any, ...]]:
@@ -89,18 +94,19 @@ def _properties_from_particle() -> dict[int, tuple[Any, ...]]:
 
 @functools.cache
 def _properties() -> dict[int, tuple[Any, ...]]:
-    path = cache_path()
     try:
+        path = cache_path()
         return {int(k): tuple(v) for k, v in json.loads(path.read_text()).items()}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: Path.home() without a home
         pass
     table = _properties_from_particle()
     try:  # written under a temporary name and renamed: concurrent runs never see half a file
+        path = cache_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         tmp.write_text(json.dumps({str(k): v for k, v in table.items()}))
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, RuntimeError):
         pass  # no writable cache: the next process reads particle again
     return table
 

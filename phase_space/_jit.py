@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,6 +49,18 @@ MIN_EVENTS_PER_THREAD = 2048
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_pool_workers = 0
+
+
+def _forget_pool_after_fork() -> None:
+    # a forked child inherits the pool object but not its threads: it would wait forever
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def event_threads() -> int:
@@ -63,10 +77,17 @@ def set_event_threads(n: int | None) -> None:
 
 
 def _worker_pool(workers: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool._max_workers < workers:  # grow only when asked for more
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="axgen-kernel")
-    return _pool
+    """The shared pool with at least ``workers`` threads (the generation and the writer thread
+    both submit to it; tasks never wait on each other, so sharing cannot deadlock)."""
+    global _pool, _pool_workers
+    with _pool_lock:
+        if _pool is None or _pool_workers < workers:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="axgen-kernel")
+            _pool_workers = workers
+            if old is not None:
+                old.shutdown(wait=False)  # its queued tasks still run; its threads then exit
+        return _pool
 
 
 def split(n: int, threads: int) -> np.ndarray:
@@ -100,11 +121,17 @@ class BatchKernel:
             pool.submit(self.dispatcher, *args, np.int64(bounds[t]), np.int64(bounds[t + 1]))
             for t in range(1, threads)
         ]
+        errors: list[BaseException] = []
         try:
             self.dispatcher(*args, np.int64(bounds[0]), np.int64(bounds[1]))
-        finally:
-            for future in futures:
-                future.result()
+        except BaseException as err:  # noqa: BLE001 - re-raised once every range has stopped
+            errors.append(err)
+        for future in futures:  # all of them: none may still write into the caller's arrays
+            error = future.exception()
+            if error is not None:
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
 
 def batch_kernel(
@@ -118,7 +145,11 @@ def batch_kernel(
     def decorate(fn: Callable[..., Any]) -> Any:
         names = list(inspect.signature(fn).parameters)
         if names[-2:] == ["start", "stop"]:
+            if not 0 <= events < len(names) - 2:
+                raise ValueError(f"{fn.__name__}: events={events} is not one of its array arguments")
             return BatchKernel(fn, events, axis, min_per_thread)
+        if function is None:  # options given: the caller meant an event-range kernel
+            raise TypeError(f"{fn.__name__}: a batch kernel with options must end in (start, stop)")
         return _parallel_batch(fn)
 
     return decorate(function) if function is not None else decorate

@@ -330,8 +330,18 @@ def numba_disabled() -> bool:
     return bool(numba.config.DISABLE_JIT)
 
 
+_warmer_started = False
+
+
 def _start_warmer() -> subprocess.Popen[bytes] | None:
+    """The compile-ahead child, once per process (a second hepmc3 output waits for the first
+    writer's child through the cache: numba compiles a kernel once per process anyway)."""
+    global _warmer_started
+    if _warmer_started:
+        return None
+    _warmer_started = True
     try:
+        # the child's own errors do not matter: if it fails, the run compiles in-process
         return subprocess.Popen(
             [sys.executable, "-c", "from gen.output.hepmc3_text import warm_cache; warm_cache()"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

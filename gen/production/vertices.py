@@ -29,9 +29,9 @@ def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm,
     for i in range(start, stop):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         for m in range(k):  # slots are topologically ordered: v[:, i, m] is already known
-            start = daughter_start[m]
-            stop = daughter_stop[m]
-            if start == stop:
+            first_daughter = daughter_start[m]
+            end_daughter = daughter_stop[m]
+            if first_daughter == end_daughter:
                 continue
             x = v[0, i, m]
             y = v[1, i, m]
@@ -57,7 +57,7 @@ def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm,
                     y += py * length
                     z += pz * length
                     t += energy * length
-            for d in range(start, stop):
+            for d in range(first_daughter, end_daughter):
                 v[0, i, d] = x
                 v[1, i, d] = y
                 v[2, i, d] = z

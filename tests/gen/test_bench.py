@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from gen import bench
 from gen.bench import CASES, K_PI_X, _prepare
 from gen.cli import main
@@ -35,20 +33,22 @@ def test_bench_cases_are_the_issue_processes():
     assert all("production" in raw and "acceptance" in raw for raw in CASES.values())
 
 
-@pytest.mark.slow
 def test_bench_runs_and_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
     args = ["bench", "--events", "200000", "--write-events", "40000", "--pythia-events", "2000",
-            "--scaling-events", "100000", "--memory-events", "20000", "--no-startup", "--json", str(out)]
+            "--scaling-events", "100000", "--memory-events", "20000", "--json", str(out)]
     assert main(args) == 0
     results = json.loads(out.read_text())
     assert set(results["processes"]) == set(CASES)
     for row in results["processes"].values():
         assert all(row[k] > 0 for k in ("kernel", "in_memory", "parquet", "hepmc3", "hepmc3_pyhepmc"))
     assert results["yardsticks"]["numpy"]["max_relative_difference"] < 1e-9
-    assert results["ratios"]["kernel / numpy (K+ at rest)"] > 0
+    assert results["ratios"]["kernel / numpy (K+ at rest, 1 thread each)"] > 0
+    assert results["threads"]["machine_speed_up_pure_compute"] > 0
     assert 0.5 < results["unweighting"]["efficiency"] <= 1.0
     assert results["memory"]["max_rss_mb"] > 0
+    assert results["startup_s"]["second_run"] > 0
+    assert results["startup_s"]["first_run_first_batch_in_run_s"] > 0
     printed = capsys.readouterr().out
     assert bench.table(results) in printed
     assert "kernel / numpy" in printed

@@ -128,6 +128,10 @@ BAD_CARDS = {
             "run.n_decays: expected either n_parents or n_decays, got both",
         ],
     ),
+    "hepmc3 cannot write zstd": (
+        GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "hepmc3"\npath = "e.hepmc.zst"\n',
+        ["output[0].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got 'e.hepmc.zst'"],
+    ),
     "kl needs an imaginary coupling": (
         '[run]\nprocess = "KL -> pi0 X"\nevents = 10\n[model]\nm_X = 0.1\ng_sd = 1e-12\n' + OUTPUT,
         ["model.g_sd: expected a nonzero imaginary part for 'KL -> pi0 X'"],

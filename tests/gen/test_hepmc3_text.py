@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -296,21 +299,42 @@ def test_any_float_bits():
 def test_first_run_compiles_ahead_in_a_child(tmp_path):
     """With an empty numba cache the writer compiles its kernels in a child process beside
     the run (``warm_cache``); the run then loads them and writes the reference file."""
-    import os
-    import subprocess
-    import sys
-
     card = tmp_path / "card.toml"
     card.write_text(
         '[run]\nprocess = "K+ -> pi+ X"\nevents = 300\nseed = 4\n[model]\nm_X = 0.1\ng_sd = 3.7e-13\n'
         '[[output]]\nformat = "hepmc3"\npath = "fast.hepmc"\n'
         '[[output]]\nformat = "hepmc3-pyhepmc"\npath = "reference.hepmc"\n'
     )
-    cache = tmp_path / "numba-cache"
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
     out = tmp_path / "out"
     subprocess.run([sys.executable, "-m", "gen", "run", str(card), "--quiet", "--output-dir", str(out)],
                    check=True, env=env, timeout=600)
     assert (out / "fast.hepmc").read_bytes() == (out / "reference.hepmc").read_bytes()
-    assert list(cache.rglob("_hepmc3_kernels.format_events-*.nbi")), "the child filled the cache"
     assert not list(out.glob(".*")), "no temporary files left"
+
+
+@pytest.mark.slow
+def test_warm_cache_compiles_the_kernels_a_run_uses(tmp_path):
+    """The dummy batch of ``warm_cache`` has the argument types of real runs: after it, a run
+    (here Belle II, another record) loads the formatter from the cache without compiling."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    warm = "from gen.output.hepmc3_text import kernels_cold, warm_cache; assert kernels_cold(); warm_cache()"
+    subprocess.run([sys.executable, "-c", warm], check=True, env=env, timeout=600)
+    run = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "import gen\n"
+        "from axgen_testing import card_dict\n"
+        "from gen.output._hepmc3_kernels import format_events\n"
+        "from gen.output.hepmc3_text import kernels_cold\n"
+        "assert not kernels_cold()\n"
+        "raw = card_dict('B+ -> K+ X', events=50)\n"
+        "raw['production'] = {'setup': 'belle2'}\n"
+        f"raw['output'] = [{{'format': 'hepmc3', 'path': 'e.hepmc'}}]\n"
+        f"gen.generate(raw, output_dir={str(tmp_path / 'out')!r})\n"
+        "stats = format_events.dispatcher.stats\n"
+        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", run], check=True, env=env, timeout=600,
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    hits, misses = map(int, result.stdout.split()[-2:])
+    assert (hits, misses) == (1, 0)

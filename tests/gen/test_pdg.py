@@ -42,13 +42,22 @@ def test_widths_of_resonances():
     assert pdg.width(23) == pytest.approx(2.4955)
 
 
-def test_pdg_edition_and_user_table_untouched():
+def test_pdg_edition_and_user_table_untouched(tmp_path, monkeypatch):
+    """Reading the PDG-2024 table (no cache yet: through ``particle``) leaves the user's
+    global ``particle`` table as it was."""
     from particle import Particle
 
-    before = Particle.table_names()
-    pdg.mass(321)
-    assert pdg.PDG_EDITION == 2024
-    assert Particle.table_names() == before
+    monkeypatch.setenv("AXGEN_CACHE_DIR", str(tmp_path))
+    pdg._properties.cache_clear()
+    pdg._table.cache_clear()
+    try:
+        before = Particle.table_names()
+        assert pdg.mass(321) == MASSES[321]
+        assert pdg._table.cache_info().currsize == 1  # the table was read just now
+        assert pdg.PDG_EDITION == 2024
+        assert Particle.table_names() == before
+    finally:
+        pdg._properties.cache_clear()
 
 
 def test_property_cache_matches_particle(tmp_path, monkeypatch):
@@ -59,12 +68,15 @@ def test_property_cache_matches_particle(tmp_path, monkeypatch):
     try:
         from_particle = pdg._properties_from_particle()
         written = pdg._properties()  # no cache yet: from particle, then written
-        assert pdg.cache_path().parent == tmp_path and pdg.cache_path().exists()
+        assert pdg.cache_path().parent == tmp_path
+        assert pdg.cache_path().exists()
         pdg._properties.cache_clear()
         read = pdg._properties()  # from the file
         assert read == written == from_particle
         assert len(read) > 500
-        assert read[321][2] == "K+" and read[-321][3] == -1.0 and read[111][4] is True
+        assert read[321][2] == "K+"
+        assert read[-321][3] == -1.0
+        assert read[111][4] is True
         assert pdg.mass(321) == MASSES[321]
     finally:
         pdg._properties.cache_clear()
