@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from matrix_elements.form_factors import b_kstar as ffk
@@ -54,6 +53,7 @@ from phase_space.kinematics import (
 )
 from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
+from phase_space.simd_math import sqrt, tan
 from phase_space.vegas_map import event_point
 
 # --- parameter array layout -------------------------------------------------------------
@@ -208,7 +208,7 @@ def contracted_current(p, p_kaon, p_pion, p1, p2, params):
     )
     q = (p[0] - k[0], p[1] - k[1], p[2] - k[2], p[3] - k[3])
     q2 = dot(p1, p1) + dot(p2, p2) + 2.0 * dot(p1, p2)
-    v_ff, a1_ff, a2_ff = ffk.v_a1_a2(q2, params[I_FF : I_FF + ffk.SIZE], m_b, m_v)
+    v_ff, a1_ff, a2_ff = ffk.v_a1_a2(q2, params, m_b, m_v, I_FF)
     cv = 2.0 * v_ff / (m_b + m_v)
     x = levi_civita_vector(big_q, p, k)
     vec = (cv * x[0], cv * x[1], cv * x[2], cv * x[3])
@@ -230,7 +230,7 @@ def contracted_current(p, p_kaon, p_pion, p1, p2, params):
     return 2.0 * symmetric - 4.0 * levi_civita(vec, ax, p1, p2)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
     """One point of the chain in the B rest frame; returns dBR/du, q², k² and momenta.
 
@@ -248,12 +248,12 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
     elif mode == Q2_BREIT_WIGNER:
         m_x = params[I_M_X]
         t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u[0]
-        q2 = m_x * m_x + m_x * params[I_WIDTH_X] * math.tan(t)
+        q2 = m_x * m_x + m_x * params[I_WIDTH_X] * tan(t)
         j = 1
     else:
         q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u[0]
         j = 1
-    m_q = math.sqrt(q2)
+    m_q = sqrt(q2)
 
     kstar_factor = params[I_KSTAR_FACTOR]
     if params[I_KSTAR_BW] > 0.0:
@@ -262,8 +262,8 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
         k2_max = (m_b - m_q) ** 2
         t_lo = math.atan((params[I_K2_MIN] - m_v * m_v) / m_gamma)
         t_hi = math.atan((k2_max - m_v * m_v) / m_gamma)
-        k2 = m_v * m_v + m_gamma * math.tan(t_lo + (t_hi - t_lo) * u[j])
-        m_k = math.sqrt(k2)
+        k2 = m_v * m_v + m_gamma * tan(t_lo + (t_hi - t_lo) * u[j])
+        m_k = sqrt(k2)
         p_kaon_star = two_body_momentum(m_k, m_kaon, m_pion)
         # g² (dk²/du)|D_K*|²/(2π) · dΦ₂(K*→Kπ)/(du du)
         kstar_factor = (
@@ -277,10 +277,10 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
     p_star = two_body_momentum(m_b, m_k, m_q)
     # B → K* X* at rest: K* along (θ, φ) (flat), X* opposite
     sin2 = (1.0 - cos_kstar) * (1.0 + cos_kstar)
-    sin_kstar = math.sqrt(sin2) if sin2 > 0.0 else 0.0
+    sin_kstar = sqrt(sin2) if sin2 > 0.0 else 0.0
     cos_phi, sin_phi = azimuth_cos_sin(u_phi_kstar)
     e_x, e_y, e_z = axes_from_direction(cos_kstar, sin_kstar, cos_phi, sin_phi)
-    e_kstar = math.sqrt(p_star * p_star + k2)
+    e_kstar = sqrt(p_star * p_star + k2)
     p_b = (m_b, 0.0, 0.0, 0.0)
     p_kstar = (e_kstar, p_star * e_z[0], p_star * e_z[1], p_star * e_z[2])
     p_x = (m_b - e_kstar, -p_kstar[1], -p_kstar[2], -p_kstar[3])
@@ -322,7 +322,7 @@ def integrand(u, params, out, start, stop):
         out[i] = _event(u[i], 0.3, 0.2, 0.1, params)[0]
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def _store(p, i, slot, v, parity):
     p[0, i, slot] = v[0]
     p[1, i, slot] = parity * v[1]
@@ -422,12 +422,12 @@ def helicity_sums(q2, k2, params):
     """
     m_b = params[I_M_PARENT]
     m_v = params[I_M_KSTAR]
-    v, a1, a2 = ffk.v_a1_a2(q2, params[I_FF : I_FF + ffk.SIZE], m_b, m_v)
+    v, a1, a2 = ffk.v_a1_a2(q2, params, m_b, m_v, I_FF)
     lam = max(kallen(m_b * m_b, k2, q2), 0.0)
-    h_plus = (m_b + m_v) * a1 - math.sqrt(lam) * v / (m_b + m_v)
-    h_minus = (m_b + m_v) * a1 + math.sqrt(lam) * v / (m_b + m_v)
+    h_plus = (m_b + m_v) * a1 - sqrt(lam) * v / (m_b + m_v)
+    h_minus = (m_b + m_v) * a1 + sqrt(lam) * v / (m_b + m_v)
     h_zero = ((m_b * m_b - k2 - q2) * (m_b + m_v) ** 2 * a1 - lam * a2) / (
-        2.0 * math.sqrt(k2) * (m_b + m_v) * math.sqrt(q2)
+        2.0 * sqrt(k2) * (m_b + m_v) * sqrt(q2)
     )
     return h_plus * h_plus + h_zero * h_zero + h_minus * h_minus, h_zero * h_zero
 
@@ -441,7 +441,7 @@ def _dgamma_dq2_kernel(q2, k2, params, longitudinal):
         return 0.0
     total, zero = helicity_sums(q2, k2, params)
     h2 = zero if longitudinal else total
-    return params[I_COUPLING2] * math.sqrt(lam) * q2 * h2 / (1536.0 * math.pi**3 * m_b**3)
+    return params[I_COUPLING2] * sqrt(lam) * q2 * h2 / (1536.0 * math.pi**3 * m_b**3)
 
 
 @kernel
@@ -456,7 +456,7 @@ def _kstar_line_shape_array(k2, params, out):
     m_v = params[I_M_KSTAR]
     width = params[I_WIDTH_KSTAR]
     for i in range(k2.shape[0]):
-        m_k = math.sqrt(k2[i])
+        m_k = sqrt(k2[i])
         p_k = two_body_momentum(m_k, params[I_M_KAON], params[I_M_PION])
         bw = 1.0 / ((k2[i] - m_v * m_v) ** 2 + (m_v * width) ** 2)
         out[i] = params[I_KSTAR_FACTOR] * bw * p_k**3 / (6.0 * math.pi**2 * m_k)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from matrix_elements.form_factors import FF_K_TO_PI, FF_SIZE
@@ -37,6 +36,23 @@ from matrix_elements.widths import (
     width_p_to_pprime_x,
 )
 from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    CHOICE_PID,
+    CONJUGATE,
+    JACOBIAN,
+    NU_PID,
+    P_ROWS,
+    Q2,
+    TMP,
+    VEGAS_X,
+    WEIGHT,
+    get,
+    move,
+    p_row,
+    put,
+    vegas_point,
+)
 from phase_space.kinematics import (
     axes_from_direction,
     azimuth_cos_sin,
@@ -53,6 +69,7 @@ from phase_space.maps import (
     resonance_map,
 )
 from phase_space.random import STRIDE, uniform
+from phase_space.simd_math import sqrt
 from phase_space.vegas_map import event_point
 
 # --- parameter array layout -------------------------------------------------------------
@@ -160,46 +177,44 @@ def make_params(
 @kernel
 def f_plus(q2, params):
     """f₊(q²) of the family's form factor (physics.md §6.1 or §6.2)."""
-    ff = params[I_FF : I_FF + FF_SIZE]
     if int(params[I_FF_KIND]) == FF_K_TO_PI:
-        return ff_k_pi.f_plus(q2, ff)
-    return ff_b_k.bsz(q2, ff)
+        return ff_k_pi.f_plus(q2, params, I_FF)
+    return ff_b_k.bsz(q2, params, I_FF)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
-def _event(u, cos_daughter, u_phi_daughter, u_phi_nu, params):
+@kernel
+def _event(u_q2, u_cos_nu, cos_daughter, u_phi_daughter, u_phi_nu, params):
     """One phase-space point: momenta in the parent frame and dBR/du.
 
-    ``u`` holds the VEGAS dimensions ([u_q2], u_cosθ_ν); ``cos_daughter`` is cosθ of P′ in
-    the parent frame, ``u_phi_daughter`` and ``u_phi_nu`` give φ = 2πu of P′ and of the ν
-    (X helicity frame). dBR/du includes the Jacobians of all five variables. Returns
-    ``(dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar)``; 4-tuples in GeV.
+    ``u_q2`` and ``u_cos_nu`` are the VEGAS dimensions (``u_q2`` unused in narrow-width
+    mode); ``cos_daughter`` is cosθ of P′ in the parent frame, ``u_phi_daughter`` and
+    ``u_phi_nu`` give φ = 2πu of P′ and of the ν (X helicity frame). dBR/du includes the
+    Jacobians of all five variables. Returns ``(dbr_du, q2, p_parent, p_daughter, p_x, p_nu,
+    p_nubar)``; 4-tuples in GeV. Straight-line code on scalars: a loop over events that
+    calls it vectorises (:mod:`phase_space.block`).
     """
     m_parent = params[I_M_PARENT]
     m_daughter = params[I_M_DAUGHTER]
     mode = int(params[I_Q2_MODE])
     if mode == Q2_NARROW:
         q2 = params[I_M_X] * params[I_M_X]
-        k = 0
     elif mode == Q2_BREIT_WIGNER:
         m_x = params[I_M_X]
         q2 = breit_wigner_q2(
-            u[0], m_x * m_x, m_x * params[I_WIDTH_X], params[I_T_MIN], params[I_T_MAX]
+            u_q2, m_x * m_x, m_x * params[I_WIDTH_X], params[I_T_MIN], params[I_T_MAX]
         )[0]
-        k = 1
     else:
-        q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u[0]
-        k = 1
-    m_star = math.sqrt(q2)
+        q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u_q2
+    m_star = sqrt(q2)
     p_star = two_body_momentum(m_parent, m_daughter, m_star)
 
     # P → P′X* at rest: P′ along n = (θ, φ); X* opposite
     cos1 = cos_daughter
     sin1_2 = (1.0 - cos1) * (1.0 + cos1)
-    sin1 = math.sqrt(sin1_2) if sin1_2 > 0.0 else 0.0
+    sin1 = sqrt(sin1_2) if sin1_2 > 0.0 else 0.0
     cos_phi1, sin_phi1 = azimuth_cos_sin(u_phi_daughter)
     e_x, e_y, e_z = axes_from_direction(cos1, sin1, cos_phi1, sin_phi1)
-    e_daughter = math.sqrt(p_star * p_star + m_daughter * m_daughter)
+    e_daughter = sqrt(p_star * p_star + m_daughter * m_daughter)
     p_parent = (m_parent, 0.0, 0.0, 0.0)
     p_daughter = (e_daughter, p_star * e_z[0], p_star * e_z[1], p_star * e_z[2])
     p_x = (m_parent - e_daughter, -p_daughter[1], -p_daughter[2], -p_daughter[3])
@@ -208,7 +223,7 @@ def _event(u, cos_daughter, u_phi_daughter, u_phi_nu, params):
     x_axes = (e_x, (-e_y[0], -e_y[1], -e_y[2]), (-e_z[0], -e_z[1], -e_z[2]))
     cos_phi2, sin_phi2 = azimuth_cos_sin(u_phi_nu)
     p_nu, p_nubar = decay_in_frame(
-        p_x, p_star, m_star, 0.0, 0.0, x_axes, 2.0 * u[k] - 1.0, cos_phi2, sin_phi2
+        p_x, p_star, m_star, 0.0, 0.0, x_axes, 2.0 * u_cos_nu - 1.0, cos_phi2, sin_phi2
     )
 
     # physics.md Eq. 19: T = (P·p_ν)(P·p_ν̄) − P²q²/4 with P = p + k
@@ -231,11 +246,12 @@ def integrand(u, params, out, start, stop):
 
     dBR/du does not depend on the flat angles, which are set to arbitrary values here.
     """
+    last = u.shape[1] - 1  # u_cosθ_ν; u_q² before it unless in narrow-width mode
     for i in range(start, stop):
-        out[i] = _event(u[i], 0.5, 0.25, 0.25, params)[0]
+        out[i] = _event(u[i, 0], u[i, last], 0.5, 0.25, 0.25, params)[0]
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def _store(p, i, slot, v):
     p[0, i, slot] = v[0]
     p[1, i, slot] = v[1]
@@ -300,7 +316,8 @@ def generate(
         jac = event_point(key, base, grid, inc, ninc, y, u)
         aux = base + np.uint64(dim)
         dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
-            u,
+            u[0],
+            u[dim - 1],
             2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
             uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
             uniform(key, aux + np.uint64(AUX_PHI_NU)),
@@ -338,6 +355,71 @@ def generate(
             _store(p, i, s_nu + 2, p_daughter)
             r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
             pid[i, s_nu + 2] = PID_K_SHORT if r_k < 0.5 else PID_K_LONG
+
+
+U_COS_NU = TMP + 8  # scratch row of u_cosθ_ν
+
+
+@kernel
+def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
+    """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
+    (:mod:`phase_space.block`): what :func:`generate` computes, one row per quantity.
+
+    Momenta in the parent rest frame go to the rows of their record slots (P, P′, [X], ν, ν̄,
+    [γ γ | K_S/K_L]); rows WEIGHT (dBR/du × VEGAS Jacobian), Q2, CONJUGATE (1: the
+    charge-conjugate event), NU_PID (12, 14 or 16) and, for K⁰ → K_S/K_L, CHOICE_PID are
+    filled. The same uniforms as :func:`generate`, so the same events.
+    """
+    vegas_point(s, key, first, grid, inc, ninc)
+    dim = ninc.shape[0]
+    has_x = int(params[I_HAS_X])
+    decay = int(params[I_DAUGHTER_DECAY])
+    cum_e = params[I_NU_CUM_E]
+    cum_mu = params[I_NU_CUM_MU]
+    # u_cosθ_ν is the last VEGAS dimension: a constant row for the loop (see block.move)
+    move(s, VEGAS_X + dim - 1, U_COS_NU, 1)
+    for lane in range(BLOCK):
+        aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+        dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
+            s[VEGAS_X, lane],
+            s[U_COS_NU, lane],
+            2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
+            uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
+            uniform(key, aux + np.uint64(AUX_PHI_NU)),
+            params,
+        )
+        s[WEIGHT, lane] = dbr_du * s[JACOBIAN, lane]
+        s[Q2, lane] = q2
+        put(s, 0, P_ROWS, lane, p_parent)
+        put(s, 1, P_ROWS, lane, p_daughter)
+        put(s, 2, P_ROWS, lane, p_x)
+        put(s, 0, TMP, lane, p_nu)
+        put(s, 1, TMP, lane, p_nubar)
+        conjugate = uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction
+        s[CONJUGATE, lane] = 1.0 if conjugate else 0.0
+        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+        s[NU_PID, lane] = 12.0 if r_flavour < cum_e else (14.0 if r_flavour < cum_mu else 16.0)
+    s_nu = 2 + has_x  # ν, ν̄ after the X, or in its place for the SM continuum
+    move(s, TMP, p_row(s_nu, 0), 8)
+    s_extra = s_nu + 2
+    if decay == DECAY_PI0_GAMMA_GAMMA:
+        m_daughter = params[I_M_DAUGHTER]
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
+            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
+            g1, g2 = two_body_decay(get(s, 1, P_ROWS, lane), m_daughter, 0.0, 0.0, cos_g, u_phi_g)
+            put(s, 0, TMP, lane, g1)
+            put(s, 1, TMP, lane, g2)
+        move(s, TMP, p_row(s_extra, 0), 8)
+    elif decay == DECAY_K0_MIXING:
+        # K⁰ is a 50/50 superposition of K_S and K_L (physics.md §11); the 1 → 1 step keeps
+        # the momentum, as Pythia and EvtGen record it
+        move(s, p_row(1, 0), p_row(s_extra, 0), 4)
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
+            s[CHOICE_PID, lane] = float(PID_K_SHORT) if r_k < 0.5 else float(PID_K_LONG)
 
 
 # --- analytic rates ---------------------------------------------------------------------

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from matrix_elements.constants import GEV2_TO_PB
@@ -44,6 +43,7 @@ from phase_space.kinematics import (
 )
 from phase_space.maps import Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
+from phase_space.simd_math import sqrt, tan
 from phase_space.vegas_map import event_point
 
 MODE_Z_DECAY = 0
@@ -187,7 +187,7 @@ def _neutrino_polarisation(p_x, p_nubar, m_x):
     e_z′ is the ν̄ direction in the X rest frame; (e_x′, e_y′, e_z′) right-handed.
     """
     rest = _boost_to_rest_of(p_nubar, p_x, m_x)
-    r = math.sqrt(rest[1] * rest[1] + rest[2] * rest[2] + rest[3] * rest[3])
+    r = sqrt(rest[1] * rest[1] + rest[2] * rest[2] + rest[3] * rest[3])
     nz = (rest[1] / r, rest[2] / r, rest[3] / r)
     # any e_x′ ⟂ e_z′: the smaller of the lab axes' projections avoids cancellation
     if abs(nz[0]) < 0.7:
@@ -219,7 +219,7 @@ def _boost_to_rest_of(p, frame, m_frame):
     return (energy, p[1] + coef * gx, p[2] + coef * gy, p[3] + coef * gz)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
     """One point in the rest frame of the Z (decay) or of the e⁺e⁻ pair (scattering).
 
@@ -233,7 +233,7 @@ def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
         q2 = m_x_pole * m_x_pole
     else:
         t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u[0]
-        q2 = m_x_pole * m_x_pole + m_x_pole * params[I_WIDTH_X] * math.tan(t)
+        q2 = m_x_pole * m_x_pole + m_x_pole * params[I_WIDTH_X] * tan(t)
         j = 1
     m_total = params[I_M_Z] if mode == MODE_Z_DECAY else sqrt_s_event
     if mode == MODE_Z_DECAY:
@@ -247,10 +247,10 @@ def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
     if q2 <= 0.0 or q2 >= m_total * m_total:
         zero = (0.0, 0.0, 0.0, 0.0)
         return 0.0, q2, zero, zero, zero, zero
-    m_x = math.sqrt(q2)
+    m_x = sqrt(q2)
     e_gamma = (m_total * m_total - q2) / (2.0 * m_total)
     sin2 = (1.0 - cos_g) * (1.0 + cos_g)
-    sin_g = math.sqrt(sin2) if sin2 > 0.0 else 0.0
+    sin_g = sqrt(sin2) if sin2 > 0.0 else 0.0
     cos_phi, sin_phi = azimuth_cos_sin(u_phi_gamma)
     e_x, e_y, e_z = axes_from_direction(cos_g, sin_g, cos_phi, sin_phi)
     p_gamma = (e_gamma, e_gamma * e_z[0], e_gamma * e_z[1], e_gamma * e_z[2])
@@ -287,7 +287,7 @@ def integrand(u, params, out, start, stop):
         out[i] = _event(u[i], 0.3, 0.2, 0.1, sqrt_s, params)[0]
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@kernel
 def _store(p, i, slot, v):
     p[0, i, slot] = v[0]
     p[1, i, slot] = v[1]
@@ -305,11 +305,11 @@ def _beams(params, u1, u2):
     e_plus = e_beam
     if spread > 0.0:
         # Box–Muller: two independent Gaussian deviations of the beam energies
-        radius = math.sqrt(-2.0 * math.log1p(-u1))
+        radius = sqrt(-2.0 * math.log1p(-u1))
         e_minus = e_beam * (1.0 + spread * radius * math.cos(TWO_PI * u2))
         e_plus = e_beam * (1.0 + spread * radius * math.sin(TWO_PI * u2))
-    pz_minus = math.sqrt((e_minus - m_e) * (e_minus + m_e))
-    pz_plus = math.sqrt((e_plus - m_e) * (e_plus + m_e))
+    pz_minus = sqrt((e_minus - m_e) * (e_minus + m_e))
+    pz_plus = sqrt((e_plus - m_e) * (e_plus + m_e))
     return (e_minus, 0.0, 0.0, pz_minus), (e_plus, 0.0, 0.0, -pz_plus)
 
 
@@ -361,7 +361,7 @@ def generate(
                 0.0,
                 beam_minus[3] + beam_plus[3],
             )
-            sqrt_s = math.sqrt(dot(total, total))
+            sqrt_s = sqrt(dot(total, total))
         else:
             total = (m_z, 0.0, 0.0, 0.0)
             sqrt_s = m_z

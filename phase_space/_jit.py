@@ -39,7 +39,7 @@ from typing import Any
 import numba
 import numpy as np
 
-kernel = numba.njit(cache=True, error_model="numpy")
+kernel = numba.njit(cache=True, error_model="numpy", forceinline=True)
 _serial_batch = numba.njit(cache=True, error_model="numpy", nogil=True)
 _parallel_batch = numba.njit(cache=True, error_model="numpy", parallel=True, nogil=True)
 prange = numba.prange
@@ -111,27 +111,34 @@ class BatchKernel:
 
     def __call__(self, *args: Any) -> None:
         n = int(np.shape(args[self.events])[self.axis])
-        threads = min(event_threads(), max(1, n // self.min_per_thread))
-        if threads == 1:
-            self.dispatcher(*args, np.int64(0), np.int64(n))
-            return
-        bounds = split(n, threads)
-        pool = _worker_pool(threads - 1)
-        futures = [
-            pool.submit(self.dispatcher, *args, np.int64(bounds[t]), np.int64(bounds[t + 1]))
-            for t in range(1, threads)
-        ]
-        errors: list[BaseException] = []
-        try:
-            self.dispatcher(*args, np.int64(bounds[0]), np.int64(bounds[1]))
-        except BaseException as err:  # noqa: BLE001 - re-raised once every range has stopped
-            errors.append(err)
-        for future in futures:  # all of them: none may still write into the caller's arrays
-            error = future.exception()
-            if error is not None:
-                errors.append(error)
-        if errors:
-            raise errors[0]
+        run_ranges(self.dispatcher, args, n, self.min_per_thread)
+
+
+def run_ranges(function: Callable[..., Any], args: tuple, n: int, min_per_thread: int) -> None:
+    """``function(*args, start, stop)`` over contiguous ranges of ``0 .. n − 1``, one per thread
+    (:func:`event_threads`, fewer when a thread would get under ``min_per_thread`` items); the
+    calling thread takes the first range. Every range finishes before an error is re-raised."""
+    threads = min(event_threads(), max(1, n // min_per_thread))
+    if threads == 1:
+        function(*args, np.int64(0), np.int64(n))
+        return
+    bounds = split(n, threads)
+    pool = _worker_pool(threads - 1)
+    futures = [
+        pool.submit(function, *args, np.int64(bounds[t]), np.int64(bounds[t + 1]))
+        for t in range(1, threads)
+    ]
+    errors: list[BaseException] = []
+    try:
+        function(*args, np.int64(bounds[0]), np.int64(bounds[1]))
+    except BaseException as err:  # noqa: BLE001 - re-raised once every range has stopped
+        errors.append(err)
+    for future in futures:  # all of them: none may still write into the caller's arrays
+        error = future.exception()
+        if error is not None:
+            errors.append(error)
+    if errors:
+        raise errors[0]
 
 
 def batch_kernel(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from phase_space._jit import kernel
+from phase_space.simd_math import sincos_turns, sqrt
 
 E, PX, PY, PZ = 0, 1, 2, 3
 
@@ -41,7 +42,7 @@ def two_body_momentum(m0, m1, m2):
     s = (m0 - m1 - m2) * (m0 + m1 + m2) * (m0 - m1 + m2) * (m0 + m1 - m2)
     if s <= 0.0:
         return 0.0
-    return math.sqrt(s) / (2.0 * m0)
+    return sqrt(s) / (2.0 * m0)
 
 
 @kernel
@@ -60,7 +61,7 @@ def mass2(p):
 def mass(p):
     """Invariant mass, copysign(sqrt|p²|, p²) as in vector: never NaN for massless."""
     m2 = mass2(p)
-    return math.copysign(math.sqrt(abs(m2)), m2)
+    return math.copysign(sqrt(abs(m2)), m2)
 
 
 @kernel
@@ -141,15 +142,10 @@ def sub(a, b):
 
 @kernel
 def azimuth_cos_sin(u):
-    """(cos φ, sin φ) of φ = 2πu with one trigonometric call.
-
-    sin φ = ±√((1 − cos φ)(1 + cos φ)) keeps cos²φ + sin²φ = 1 to rounding, which is what
-    the mass shell needs; the sign follows φ < π.
-    """
-    c = math.cos(TWO_PI * u)
-    s2 = (1.0 - c) * (1.0 + c)
-    s = math.sqrt(s2) if s2 > 0.0 else 0.0
-    return c, (s if u < 0.5 else -s)
+    """(cos φ, sin φ) of φ = 2πu, each within 1 ulp (cos²φ + sin²φ = 1 to rounding, which is
+    what the mass shell needs), by :func:`phase_space.simd_math.sincos_turns`: no libm call,
+    so a loop over events that draws azimuths vectorises."""
+    return sincos_turns(u)
 
 
 @kernel
@@ -184,7 +180,9 @@ def helicity_axes(p):
     # far below |p| (even subnormal) still gives cos²φ + sin²φ = 1
     t = max(abs(x), abs(y))
     if t > 0.0:
-        r = math.hypot(x / t, y / t)
+        # the scaled components are ≤ 1 and one of them is 1: no overflow or underflow in
+        # the squares (hypot would be a libm call)
+        r = sqrt((x / t) ** 2 + (y / t) ** 2)
         cphi = (x / t) / r
         sphi = (y / t) / r
         p_perp = t * r
@@ -192,7 +190,7 @@ def helicity_axes(p):
         cphi = 1.0
         sphi = 0.0
         p_perp = 0.0
-    p_abs = math.hypot(p_perp, z)
+    p_abs = sqrt(p_perp * p_perp + z * z)  # both ≤ √2 after the scaling
     return axes_from_direction(z / p_abs, p_perp / p_abs, cphi, sphi)
 
 
@@ -249,7 +247,7 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
     """
     p_star = two_body_momentum(m_parent, m1, m2)
     sin2 = (1.0 - cos_theta) * (1.0 + cos_theta)
-    sin_theta = math.sqrt(sin2) if sin2 > 0.0 else 0.0
+    sin_theta = sqrt(sin2) if sin2 > 0.0 else 0.0
     p_perp = p_star * sin_theta
     plus_parent = p_parent[0] + p_abs
     inv = 1.0 / (m_parent * plus_parent)  # one division for 1/M and M/(E + |P|)
@@ -259,7 +257,7 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
     px_perp = p_perp * cos_phi
     py_perp = p_perp * sin_phi
 
-    e1 = p_star if m1 == 0.0 else math.sqrt(p_star * p_star + m1 * m1)
+    e1 = p_star if m1 == 0.0 else sqrt(p_star * p_star + m1 * m1)
     energy1, p_par1 = _light_cone_boost(
         plus_parent, minus_over_m, inv_m, e1, p_star, cos_theta, m1, p_perp
     )
@@ -271,7 +269,7 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
             px_perp * e_x[2] + py_perp * e_y[2] + p_par1 * e_z[2],
         )
         return p1, sub(p_parent, p1)
-    e2 = p_star if m2 == 0.0 else math.sqrt(p_star * p_star + m2 * m2)
+    e2 = p_star if m2 == 0.0 else sqrt(p_star * p_star + m2 * m2)
     energy2, p_par2 = _light_cone_boost(
         plus_parent, minus_over_m, inv_m, e2, p_star, -cos_theta, m2, p_perp
     )
@@ -285,13 +283,24 @@ def decay_in_frame(p_parent, p_abs, m_parent, m1, m2, axes, cos_theta, cos_phi, 
 
 
 @kernel
+def _norm3(x, y, z):
+    """√(x² + y² + z²) without overflow or underflow of the squares (scaled by the largest)."""
+    scale = max(abs(x), abs(y), abs(z))
+    divisor = scale if scale > 0.0 else 1.0  # divisions, not 1/scale: that overflows for subnormals
+    a = x / divisor
+    b = y / divisor
+    c = z / divisor
+    return scale * sqrt(a * a + b * b + c * c)
+
+
+@kernel
 def two_body_decay(p_parent, m_parent, m1, m2, cos_theta, u_phi):
     """Decay ``p_parent`` into masses ``m1``, ``m2``; daughter 1 at helicity angles
     (θ, φ = 2π·u_phi) w.r.t. the parent's flight direction (:func:`helicity_axes`).
 
     Returns (p1, p2), 4-tuples in GeV, with p1 + p2 = p_parent exactly.
     """
-    p_abs = math.hypot(math.hypot(p_parent[1], p_parent[2]), p_parent[3])
+    p_abs = _norm3(p_parent[1], p_parent[2], p_parent[3])
     cos_phi, sin_phi = azimuth_cos_sin(u_phi)
     return decay_in_frame(
         p_parent, p_abs, m_parent, m1, m2, helicity_axes(p_parent), cos_theta, cos_phi, sin_phi

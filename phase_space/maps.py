@@ -13,6 +13,7 @@ import numpy as np
 
 from phase_space._jit import kernel
 from phase_space.kinematics import TWO_PI
+from phase_space.simd_math import tan
 
 Q2_FLAT = 0
 Q2_BREIT_WIGNER = 1
@@ -51,7 +52,7 @@ def breit_wigner_q2(u, m2_pole, m_gamma, t_min, t_max):
     analytically, so nothing is lost to rounding at Γ/m ~ 1e-6.
     """
     t = t_min + (t_max - t_min) * u
-    q2 = m2_pole + m_gamma * math.tan(t)
+    q2 = m2_pole + m_gamma * tan(t)
     return q2, (t_max - t_min) / m_gamma
 
 

@@ -13,11 +13,10 @@ dimension to one consumer never shifts another's numbers.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from phase_space._jit import batch_kernel, kernel
+from phase_space.simd_math import normal_pair
 
 STRIDE = 64
 """Uniforms reserved per event and stream; kernels use indices ``0 .. STRIDE-1``."""
@@ -60,31 +59,17 @@ def uniform(key, counter):
     return float(splitmix64(key, counter) >> _S11) * _TO_UNIT
 
 
-GAUSSIAN_PAIR_COUNTERS = 14  # counters one gaussian_pair call may use
-_POLAR_TRIES = 6
+GAUSSIAN_PAIR_COUNTERS = 2  # counters one gaussian_pair call uses
 
 
 @kernel
 def gaussian_pair(key, counter):
-    """Two independent N(0, 1) deviates from counters ``counter`` … ``counter + 13``.
+    """Two independent N(0, 1) deviates from counters ``counter`` and ``counter + 1``.
 
-    Marsaglia's polar method (no trigonometric functions) with up to six tries, each on two
-    fresh counters; if all six points fall outside the unit disc (probability 1e-4), the
-    Box–Muller transform of the last two counters. Every branch yields an exact Gaussian pair
-    independent of the branch taken, so the mixture is exact.
+    The Box–Muller transform (:func:`phase_space.simd_math.normal_pair`): exact, with no
+    rejection loop, so a loop over events that smears vectorises.
     """
-    for attempt in range(_POLAR_TRIES):
-        c = counter + np.uint64(2 * attempt)
-        x = 2.0 * uniform(key, c) - 1.0
-        y = 2.0 * uniform(key, c + np.uint64(1)) - 1.0
-        s = x * x + y * y
-        if 0.0 < s < 1.0:
-            factor = math.sqrt(-2.0 * math.log(s) / s)
-            return x * factor, y * factor
-    c = counter + np.uint64(2 * _POLAR_TRIES)
-    radius = math.sqrt(-2.0 * math.log1p(-uniform(key, c)))
-    phi = 2.0 * math.pi * uniform(key, c + np.uint64(1))
-    return radius * math.cos(phi), radius * math.sin(phi)
+    return normal_pair(uniform(key, counter), uniform(key, counter + np.uint64(1)))
 
 
 def stream_key(seed: int, stream: int) -> np.uint64:

@@ -24,10 +24,11 @@ from __future__ import annotations
 import math
 
 import numba
+from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-_inline = numba.njit(cache=True, error_model="numpy", inline="always")
+_inline = numba.njit(cache=True, error_model="numpy", forceinline=True)
 
 
 @intrinsic
@@ -48,6 +49,25 @@ def bits_float(typingctx, x):  # noqa: ARG001
 
     def codegen(context, builder, signature, args):  # noqa: ARG001
         return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def sqrt(typingctx, x):  # noqa: ARG001
+    """√x as the IEEE square root instruction (``llvm.sqrt``): NaN for x < 0, no errno.
+
+    ``math.sqrt`` is a call to libm's ``sqrt``, which LLVM keeps (it may set errno) wherever
+    it cannot prove x ≥ 0, and one such call keeps a whole loop scalar.
+    """
+    if not isinstance(x, (types.Float, types.Integer)):
+        return None
+    sig = types.float64(x)
+
+    def codegen(context, builder, signature, args):
+        value = context.cast(builder, args[0], signature.args[0], types.float64)
+        fn = builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()])
+        return builder.call(fn, [value])
 
     return sig, codegen
 
@@ -268,6 +288,97 @@ def tan(x):
     return result if abs(x) < _INF else _NAN
 
 
+# s_atan.c: atan(x) = atan(c) + atan((x − c)/(1 + xc)) with c ∈ {0, ½, 1, 3/2, ∞}
+_ATAN_HI = (
+    4.63647609000806093515e-01,
+    7.85398163397448278999e-01,
+    9.82793723247329054082e-01,
+    1.57079632679489655800e00,
+)
+_ATAN_LO = (
+    2.26987774529616870924e-17,
+    3.06161699786838301793e-17,
+    1.39033110312309984516e-17,
+    6.12323399573676603587e-17,
+)
+_AT0 = 3.33333333333329318027e-01
+_AT1 = -1.99999999998764832476e-01
+_AT2 = 1.42857142725034663711e-01
+_AT3 = -1.11111104054623557880e-01
+_AT4 = 9.09088713343650656196e-02
+_AT5 = -7.69187620504482999495e-02
+_AT6 = 6.66107313738753120669e-02
+_AT7 = -5.83357013379057348645e-02
+_AT8 = 4.97687799461593236017e-02
+_AT9 = -3.65315727442169155270e-02
+_AT10 = 1.62858201153657823623e-02
+
+
+@_inline
+def atan(x):
+    """Arc tangent in (−π/2, π/2) (fdlibm s_atan.c), within 1 ulp; the interval of |x| selects
+    the reduction by ``a if c else b``, not by a branch."""
+    t = abs(x)
+    # fdlibm's intervals: [0, 7/16), [7/16, 11/16), [11/16, 19/16), [19/16, 39/16), [39/16, ∞]
+    reduced = t
+    reduced = (2.0 * t - 1.0) / (2.0 + t) if t >= 0.4375 else reduced
+    reduced = (t - 1.0) / (t + 1.0) if t >= 0.6875 else reduced
+    reduced = (t - 1.5) / (1.0 + 1.5 * t) if t >= 1.1875 else reduced
+    reduced = -1.0 / t if t >= 2.4375 else reduced
+    hi = 0.0
+    hi = _ATAN_HI[0] if t >= 0.4375 else hi
+    hi = _ATAN_HI[1] if t >= 0.6875 else hi
+    hi = _ATAN_HI[2] if t >= 1.1875 else hi
+    hi = _ATAN_HI[3] if t >= 2.4375 else hi
+    lo = 0.0
+    lo = _ATAN_LO[0] if t >= 0.4375 else lo
+    lo = _ATAN_LO[1] if t >= 0.6875 else lo
+    lo = _ATAN_LO[2] if t >= 1.1875 else lo
+    lo = _ATAN_LO[3] if t >= 2.4375 else lo
+    z = reduced * reduced
+    w = z * z
+    s1 = z * (_AT0 + w * (_AT2 + w * (_AT4 + w * (_AT6 + w * (_AT8 + w * _AT10)))))
+    s2 = w * (_AT1 + w * (_AT3 + w * (_AT5 + w * (_AT7 + w * _AT9))))
+    tail = reduced * (s1 + s2)
+    result = reduced - tail if t < 0.4375 else hi - ((tail - lo) - reduced)
+    result = t if math.isnan(t) else result
+    return math.copysign(result, x)
+
+
+@_inline
+def atan2(y, x):
+    """The angle of (x, y) in [−π, π], as libm's atan2 for finite arguments (signed zeros
+    included), within 2 ulp."""
+    a = atan(abs(y) / abs(x))  # x = 0: atan(inf) = π/2
+    a = 0.0 if y == 0.0 else a
+    a = math.pi - a if math.copysign(1.0, x) < 0.0 else a  # x < 0 or x = −0
+    return math.copysign(a, y)
+
+
+@_inline
+def asin(x):
+    """Arc sine in [−π/2, π/2] as atan(x/√((1 − x)(1 + x))), within 2 ulp; NaN for |x| > 1."""
+    return atan(x / sqrt((1.0 - x) * (1.0 + x)))
+
+
+@_inline
+def acos(x):
+    """Arc cosine in [0, π] as 2 atan(√((1 − x)/(1 + x))), within 2 ulp; NaN for |x| > 1."""
+    return 2.0 * atan(sqrt((1.0 - x) / (1.0 + x)))
+
+
+@_inline
+def hypot(x, y):
+    """√(x² + y²) without overflow or underflow of the squares (scaled by the larger)."""
+    a = abs(x)
+    b = abs(y)
+    big = max(a, b)
+    small = min(a, b)
+    ratio = small / big if big > 0.0 else 0.0
+    result = big * sqrt(1.0 + ratio * ratio)
+    return big if big == _INF else result
+
+
 @_inline
 def normal_pair(u1, u2):
     """Two independent N(0, 1) deviates from two uniforms in [0, 1) (Box–Muller).
@@ -275,6 +386,6 @@ def normal_pair(u1, u2):
     The radius uses 1 − u1 ∈ (0, 1], so log never sees 0; every pair of uniforms gives a
     pair of deviates, with no rejection, so a loop over events stays vectorisable.
     """
-    radius = math.sqrt(-2.0 * log(1.0 - u1))
+    radius = sqrt(-2.0 * log(1.0 - u1))
     cos_phi, sin_phi = sincos_turns(u2)
     return radius * cos_phi, radius * sin_phi

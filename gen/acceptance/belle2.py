@@ -41,6 +41,7 @@ from gen.production.upsilon4s import OTHER_B_SLOT, SIGNAL_B_SLOT
 from matrix_elements.form_factors.b_k import F_PLUS, bsz
 from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
 from phase_space._jit import batch_kernel
+from phase_space.simd_math import sqrt
 
 # generated-q² binning of the number densities [C, knunu-mini reinterpretation-mini.py]: an
 # underflow bin (−1, 0) and 100 bins of 0.22885 GeV² up to 22.885 ≈ (m_B − m_K)²
@@ -179,12 +180,12 @@ def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc, start, 
             0.5 * (p[3, i, 0] + p[3, i, 1]) - p[3, i, h_slot],
         )
         q2_rec[i] = d[0] * d[0] - d[1] * d[1] - d[2] * d[2] - d[3] * d[3]
-        momentum = math.sqrt(p[1, i, h_slot] ** 2 + p[2, i, h_slot] ** 2 + p[3, i, h_slot] ** 2)
+        momentum = sqrt(p[1, i, h_slot] ** 2 + p[2, i, h_slot] ** 2 + p[3, i, h_slot] ** 2)
         p_h[i] = momentum
         theta_h[i] = math.acos(p[3, i, h_slot] / momentum) if momentum > 0.0 else 0.0
         inside = track_slots.size > 0  # no charged track (K_S/K_L left undecayed): not reconstructed
         for s in track_slots:
-            norm = math.sqrt(p[1, i, s] ** 2 + p[2, i, s] ** 2 + p[3, i, s] ** 2)
+            norm = sqrt(p[1, i, s] ** 2 + p[2, i, s] ** 2 + p[3, i, s] ** 2)
             cos_theta = p[3, i, s] / norm if norm > 0.0 else 1.0
             inside = inside and cos_min <= cos_theta <= cos_max
         in_cdc[i] = inside

@@ -31,6 +31,7 @@ from phase_space.random import (
     gaussian_pair,
     stream_key,
 )
+from phase_space.simd_math import sqrt
 
 REGIONS = ("SR", "presel")
 
@@ -102,13 +103,13 @@ def reconstruct(e1, x1, y1, e2, x2, y2, z_csi, m_pi0):
     det1 = bracket * bracket + sin2 * (4.0 * r1s * r2s * cos_t * cos_t - (r1s + r2s - dist2) ** 2)
     if det1 < 0.0:
         return False, math.nan, math.nan, math.nan
-    det2 = bracket + math.sqrt(det1)
+    det2 = bracket + sqrt(det1)
     if det2 <= 0.0:
         return False, math.nan, math.nan, math.nan
-    d = math.sqrt(det2 / (2.0 * sin2))
+    d = sqrt(det2 / (2.0 * sin2))
     r_coe = math.hypot((e1 * x1 + e2 * x2) / (e1 + e2), (e1 * y1 + e2 * y2) / (e1 + e2))
-    p_abs = math.sqrt(max((e1 + e2) ** 2 - m_pi0 * m_pi0, 0.0))
-    return True, z_csi - d, p_abs * r_coe / math.sqrt(r_coe * r_coe + d * d), d
+    p_abs = sqrt(max((e1 + e2) ** 2 - m_pi0 * m_pi0, 0.0))
+    return True, z_csi - d, p_abs * r_coe / sqrt(r_coe * r_coe + d * d), d
 
 
 @kernel
@@ -188,8 +189,8 @@ def _select(key, first_event, g1, g2, vertex, cuts, out_e1, out_e2, out_z, out_p
             a1, a2 = gaussian_pair(key, base)
             b1, b2 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
             d1, d2 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
-            e1 *= 1.0 + math.sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e1) * a1
-            e2 *= 1.0 + math.sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e2) * a2
+            e1 *= 1.0 + sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e1) * a1
+            e2 *= 1.0 + sqrt(c.energy_constant**2 + c.energy_stochastic**2 / e2) * a2
             x1 += c.position_resolution * b1
             y1 += c.position_resolution * b2
             x2 += c.position_resolution * d1

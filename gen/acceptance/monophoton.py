@@ -20,6 +20,7 @@ import numpy as np
 
 from phase_space._jit import batch_kernel
 from phase_space.random import STREAM_ACCEPTANCE, STRIDE, gaussian_pair, stream_key
+from phase_space.simd_math import sqrt
 
 REGIONS = ("SR", "SR_inclusive")
 
@@ -39,14 +40,14 @@ def _smear_and_select(
     )
     smear = cuts[6] > 0.0
     s = sqrt_s * sqrt_s
-    res_line = math.sqrt(a * a / e_line + b * b) * e_line if e_line > 0.0 else 0.0
+    res_line = sqrt(a * a / e_line + b * b) * e_line if e_line > 0.0 else 0.0
     for i in range(start, stop):
         base = np.uint64(first_event + i) * np.uint64(STRIDE)
         energy = p_gamma[0, i]
         px, py, pz = p_gamma[1, i], p_gamma[2, i], p_gamma[3, i]
-        p_abs = math.sqrt(px * px + py * py + pz * pz)
+        p_abs = sqrt(px * px + py * py + pz * pz)
         cos_t = pz / p_abs if p_abs > 0.0 else 1.0
-        sigma_e = math.sqrt(a * a / energy + b * b) * energy if energy > 0.0 else 0.0
+        sigma_e = sqrt(a * a / energy + b * b) * energy if energy > 0.0 else 0.0
         g1, g2 = gaussian_pair(key, base)  # for the energy and the polar angle
         e_meas = energy + sigma_e * g1 if smear else energy
         if smear and sigma_angle > 0.0:

@@ -26,6 +26,21 @@ import numpy as np
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record, switch
 from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    OBSERVABLE,
+    P_ROWS,
+    Q2,
+    SELECTED,
+    TMP,
+    V_ROWS,
+    get,
+    load_rows,
+    move,
+    p_row,
+    scratch,
+    v_row,
+)
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
     STREAM_ACCEPTANCE,
@@ -33,6 +48,7 @@ from phase_space.random import (
     gaussian_pair,
     stream_key,
 )
+from phase_space.simd_math import sqrt
 
 # geometry [C, NA62fw GeometricAcceptance.cc], mm
 Z_STRAW = (183_508.0, 194_066.0, 204_459.0, 218_885.0)
@@ -60,10 +76,6 @@ M2_RANGES = {
     "R2": (0.026, 0.068),
     "K3pi": (0.068, 1.0),
 }
-# what the kernel fills: row _M2_ROWS[j] of the region flags is the m²_miss range _M2_EDGES[j]
-_M2_EDGES = np.array(list(M2_RANGES.values()))
-_M2_ROWS = np.array([REGIONS.index(r) for r in M2_RANGES], dtype=np.int64)
-_SR, _R1, _R2, _FV = (REGIONS.index(r) for r in ("SR", "R1", "R2", "FV"))
 
 
 @dataclass(frozen=True)
@@ -123,116 +135,150 @@ def cut_record(cuts: NA62Cuts) -> np.ndarray:
 @kernel
 def track_at(vertex, p, c, z):
     """(x, y) [mm] of the π⁺ from ``vertex`` along ``p`` at plane z: straight up to the
-    magnet, then with p_x + kick (the kick applies only to tracks born before the magnet)."""
+    magnet, then with p_x + kick (the kick applies only to tracks born before the magnet).
+    Both branches are computed and one is selected, so that loops over events vectorise."""
     tx = p[1] / p[3]
     ty = p[2] / p[3]
-    if z <= c.z_magnet or vertex[2] >= c.z_magnet:
-        return vertex[0] + tx * (z - vertex[2]), vertex[1] + ty * (z - vertex[2])
-    x_m = vertex[0] + tx * (c.z_magnet - vertex[2])
-    return x_m + (p[1] + c.magnet_kick) / p[3] * (z - c.z_magnet), vertex[1] + ty * (z - vertex[2])
+    y = vertex[1] + ty * (z - vertex[2])
+    x_straight = vertex[0] + tx * (z - vertex[2])
+    x_magnet = vertex[0] + tx * (c.z_magnet - vertex[2])
+    x_kicked = x_magnet + (p[1] + c.magnet_kick) / p[3] * (z - c.z_magnet)
+    straight = z <= c.z_magnet or vertex[2] >= c.z_magnet
+    return (x_straight if straight else x_kicked), y
 
 
 @kernel
 def in_geometry(vertex, p, c):
-    """True if the π⁺ passes every plane of ``GeometricAcceptance.cc`` (§1.2)."""
-    if p[3] <= 0.0 or vertex[2] >= c.z_straw[0]:  # a decay behind STRAW 1 has no track
-        return False
+    """True if the π⁺ passes every plane of ``GeometricAcceptance.cc`` (§1.2). Every plane is
+    tested and the answers combined with ``&`` (no early return: loops over events vectorise)."""
+    ok = (p[3] > 0.0) & (vertex[2] < c.z_straw[0])  # a decay behind STRAW 1 has no track
     for j in range(4):
         x, y = track_at(vertex, p, c, c.z_straw[j])
-        if x * x + y * y >= c.straw_r_max**2:
-            return False
-        if (x - c.x_straw_hole[j]) ** 2 + y * y <= c.straw_hole**2:
-            return False
+        ok &= x * x + y * y < c.straw_r_max**2
+        ok &= (x - c.x_straw_hole[j]) ** 2 + y * y > c.straw_hole**2
     x, y = track_at(vertex, p, c, c.z_rich_front)
-    if (x - c.x_rich_hole) ** 2 + y * y <= c.rich_r_min**2:
-        return False
+    ok &= (x - c.x_rich_hole) ** 2 + y * y > c.rich_r_min**2
     x, y = track_at(vertex, p, c, c.z_newchod)
     r2 = x * x + y * y
-    if r2 <= c.newchod_r_min**2 or r2 >= c.newchod_r_max**2:
-        return False
+    ok &= (r2 > c.newchod_r_min**2) & (r2 < c.newchod_r_max**2)
     for j in range(2):
         x, y = track_at(vertex, p, c, c.z_chod[j])
         r2 = x * x + y * y
-        if r2 <= c.chod_r_min**2 or r2 >= c.chod_r_max**2:
-            return False
+        ok &= (r2 > c.chod_r_min**2) & (r2 < c.chod_r_max**2)
     x, y = track_at(vertex, p, c, c.z_lkr)
     apothem = c.lkr_apothem
-    if x * x + y * y <= c.lkr_r_min**2 or abs(x) >= apothem or abs(y) >= apothem:
-        return False
-    if abs(x) + abs(y) >= math.sqrt(2.0) * apothem:  # the octagon's diagonal sides
-        return False
+    ok &= (x * x + y * y > c.lkr_r_min**2) & (abs(x) < apothem) & (abs(y) < apothem)
+    ok &= abs(x) + abs(y) < math.sqrt(2.0) * apothem  # the octagon's diagonal sides
     x, y = track_at(vertex, p, c, c.z_muv3)
-    return not (x * x + y * y <= c.muv3_r_min**2 or abs(x) >= c.muv3_half_side or abs(y) >= c.muv3_half_side)
+    ok &= (x * x + y * y > c.muv3_r_min**2) & (abs(x) < c.muv3_half_side) & (abs(y) < c.muv3_half_side)
+    return ok
 
 
 @kernel
 def kinematic_cuts(p_pi, z_vtx, r_straw1, c):
     """π⁺ momentum window [GeV], fiducial volume and (z_vtx, R_STRAW1) box cut [mm] (§1.2, §1.4)."""
-    return c.p_min < p_pi < c.p_max and c.z_fv_min < z_vtx < c.z_fv_max and r_straw1 > c.box_a - c.box_b * z_vtx
+    return (
+        (c.p_min < p_pi) & (p_pi < c.p_max) & (c.z_fv_min < z_vtx) & (z_vtx < c.z_fv_max)
+        & (r_straw1 > c.box_a - c.box_b * z_vtx)
+    )
 
 
 @kernel
 def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
     """(E, px, py, pz) with |p| × (1 + σ_p g1) and slopes dx/dz, dy/dz + σ_θ (g2, g3)."""
-    p_abs = math.sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3]) * (1.0 + sigma_p * g1)
+    p_abs = sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3]) * (1.0 + sigma_p * g1)
     tx = p[1] / p[3] + sigma_angle * g2
     ty = p[2] / p[3] + sigma_angle * g3
-    pz = p_abs / math.sqrt(1.0 + tx * tx + ty * ty)
-    return (math.sqrt(p_abs * p_abs + mass * mass), tx * pz, ty * pz, pz)
+    pz = p_abs / sqrt(1.0 + tx * tx + ty * ty)
+    return (sqrt(p_abs * p_abs + mass * mass), tx * pz, ty * pz, pz)
 
 
-@batch_kernel(events=2, axis=1)
-def _select(key, first_event, kaon, pion, vertex, cuts, m2_edges, m2_rows, m2_out, p_out, z_out, r1_out, flags,
-            start, stop):
-    """m²_miss from the measured K⁺ (GTK) and π⁺ (STRAW) and the geometric/kinematic selection.
+# the m²_miss regions in the order of REGIONS rows (compile-time constants of the kernel)
+_M2_LO = tuple(M2_RANGES[r][0] for r in M2_RANGES)
+_M2_HI = tuple(M2_RANGES[r][1] for r in M2_RANGES)
+_M2_ROWS = tuple(REGIONS.index(r) for r in M2_RANGES)
+_N_M2 = len(M2_RANGES)
+_SR, _R1, _R2, _FV = (REGIONS.index(r) for r in ("SR", "R1", "R2", "FV"))
+OBSERVABLES = ("m2_miss", "p_pi", "z_vtx", "r_straw1", "q2")
+PION_P = TMP  # scratch rows of the π⁺ momentum and production vertex
+PION_V = TMP + 4
 
-    ``kaon[4, n]``, ``pion[4, n]`` lab momenta (GeV); ``vertex[3, n]`` the K⁺ decay (mm);
-    ``cuts`` the record of :func:`cut_record`. Outputs per event: m²_miss (GeV²), the measured
-    π⁺ momentum (GeV), z_vtx and R_STRAW1 about the STRAW-1 hole centre (mm), and the flags
-    ``flags[len(REGIONS), n]`` of every region (geometry, kinematics and the m²_miss ranges
-    ``m2_edges[j] = (lo, hi)`` into rows ``m2_rows[j]``, SR, FV), in one pass: no numpy
-    temporaries per region). ``kaon``, ``pion``, ``vertex`` may be strided views.
+
+@kernel
+def block(s, first, key, cuts, pion_slot):
+    """The NA62 selection of every lane of the scratch block ``s`` (:mod:`phase_space.block`).
+
+    Reads the K⁺ (slot 0) and the π⁺ (``pion_slot``) lab momenta and the π⁺ production
+    vertex; fills rows OBSERVABLE + j with :data:`OBSERVABLES` (m²_miss from the measured K⁺
+    (GTK) and π⁺ (STRAW) in GeV², the measured π⁺ momentum in GeV, z_vtx and R_STRAW1 about the
+    STRAW-1 hole centre in mm, and q² from row Q2) and rows SELECTED + j with the pass flag
+    (0 or 1) of region :data:`REGIONS` [j]. Smearing uses counters 0..5 of stream ``key``.
     """
-    smear = cuts[0].smear > 0.0
-    for i in range(start, stop):
-        c = cuts[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        k = (kaon[0, i], kaon[1, i], kaon[2, i], kaon[3, i])
-        pi = (pion[0, i], pion[1, i], pion[2, i], pion[3, i])
-        vtx = (vertex[0, i], vertex[1, i], vertex[2, i])
-        p_true = math.sqrt(pi[1] ** 2 + pi[2] ** 2 + pi[3] ** 2)
-        if smear:
-            g1, g2 = gaussian_pair(key, base)
-            g3, g4 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
-            g5, g6 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
-            # sqrt(a² + b²), not hypot: the terms are O(1e-3), far from overflow, and hypot is
-            # a slow libm call
-            slope_term = c.straw_resolution_slope * p_true
-            ms_term = c.straw_angle_ms / p_true
-            sigma_p = math.sqrt(c.straw_resolution_const**2 + slope_term * slope_term)
-            sigma_angle = math.sqrt(ms_term * ms_term + c.straw_angle_const**2)
-            k_meas = _measured(k, c.m_kaon, c.gtk_resolution, c.gtk_angle_resolution, g1, g2, g3)
-            pi_meas = _measured(pi, c.m_pion, sigma_p, sigma_angle, g4, g5, g6)
-        else:
-            k_meas = _measured(k, c.m_kaon, 0.0, 0.0, 0.0, 0.0, 0.0)
-            pi_meas = _measured(pi, c.m_pion, 0.0, 0.0, 0.0, 0.0, 0.0)
-        miss = (k_meas[0] - pi_meas[0], k_meas[1] - pi_meas[1], k_meas[2] - pi_meas[2], k_meas[3] - pi_meas[3])
-        m2_out[i] = miss[0] ** 2 - miss[1] ** 2 - miss[2] ** 2 - miss[3] ** 2
-        p_meas = math.sqrt(pi_meas[1] ** 2 + pi_meas[2] ** 2 + pi_meas[3] ** 2)
-        p_out[i] = p_meas
-        z_out[i] = vtx[2]
-        r1 = math.nan
+    c = cuts[0]
+    smear = 1.0 if c.smear > 0.0 else 0.0
+    gtk_resolution = smear * c.gtk_resolution
+    gtk_angle = smear * c.gtk_angle_resolution
+    const2 = c.straw_resolution_const**2
+    slope = c.straw_resolution_slope
+    ms = c.straw_angle_ms
+    angle2 = c.straw_angle_const**2
+    m_kaon, m_pion = c.m_kaon, c.m_pion
+    z_fv_min, z_fv_max = c.z_fv_min, c.z_fv_max
+    move(s, p_row(pion_slot, 0), PION_P, 4)
+    move(s, v_row(pion_slot, 0), PION_V, 4)
+    for lane in range(BLOCK):
+        base = np.uint64(first + lane) * np.uint64(STRIDE)
+        k = get(s, 0, P_ROWS, lane)
+        pi = get(s, 0, PION_P, lane)
+        vtx = (s[PION_V, lane], s[PION_V + 1, lane], s[PION_V + 2, lane])
+        p_true = sqrt(pi[1] * pi[1] + pi[2] * pi[2] + pi[3] * pi[3])
+        g1, g2 = gaussian_pair(key, base)
+        g3, g4 = gaussian_pair(key, base + np.uint64(GAUSSIAN_PAIR_COUNTERS))
+        g5, g6 = gaussian_pair(key, base + np.uint64(2 * GAUSSIAN_PAIR_COUNTERS))
+        slope_term = slope * p_true
+        ms_term = ms / p_true
+        sigma_p = smear * sqrt(const2 + slope_term * slope_term)
+        sigma_angle = smear * sqrt(ms_term * ms_term + angle2)
+        k_meas = _measured(k, m_kaon, gtk_resolution, gtk_angle, g1, g2, g3)
+        pi_meas = _measured(pi, m_pion, sigma_p, sigma_angle, g4, g5, g6)
+        m2 = (
+            (k_meas[0] - pi_meas[0]) ** 2 - (k_meas[1] - pi_meas[1]) ** 2
+            - (k_meas[2] - pi_meas[2]) ** 2 - (k_meas[3] - pi_meas[3]) ** 2
+        )
+        p_meas = sqrt(pi_meas[1] ** 2 + pi_meas[2] ** 2 + pi_meas[3] ** 2)
         forward = pi[3] > 0.0
-        if forward:
-            x1, y1 = track_at(vtx, pi, c, c.z_straw[0])
-            r1 = math.sqrt((x1 - c.x_straw_hole[0]) ** 2 + y1 * y1)
-        r1_out[i] = r1
-        passed = forward and kinematic_cuts(p_meas, vtx[2], r1, c) and in_geometry(vtx, pi, c)
-        m2 = m2_out[i]
-        for j in range(m2_edges.shape[0]):
-            flags[m2_rows[j], i] = passed and m2_edges[j, 0] < m2 < m2_edges[j, 1]
-        flags[_SR, i] = flags[_R1, i] or flags[_R2, i]
-        flags[_FV, i] = c.z_fv_min < vtx[2] < c.z_fv_max
+        x1, y1 = track_at(vtx, pi, c, c.z_straw[0])
+        r1 = sqrt((x1 - c.x_straw_hole[0]) ** 2 + y1 * y1) if forward else math.nan
+        passed = forward & kinematic_cuts(p_meas, vtx[2], r1, c) & in_geometry(vtx, pi, c)
+        s[OBSERVABLE, lane] = m2
+        s[OBSERVABLE + 1, lane] = p_meas
+        s[OBSERVABLE + 2, lane] = vtx[2]
+        s[OBSERVABLE + 3, lane] = r1
+        s[OBSERVABLE + 4, lane] = s[Q2, lane]
+        for j in range(_N_M2):
+            inside = passed & (_M2_LO[j] < m2) & (m2 < _M2_HI[j])
+            s[SELECTED + _M2_ROWS[j], lane] = 1.0 if inside else 0.0
+        s[SELECTED + _SR, lane] = max(s[SELECTED + _R1, lane], s[SELECTED + _R2, lane])
+        s[SELECTED + _FV, lane] = 1.0 if (z_fv_min < vtx[2]) & (vtx[2] < z_fv_max) else 0.0
+
+
+@batch_kernel(events=2, axis=1, min_per_thread=BLOCK)
+def _select(key, first_event, p, v, q2, cuts, pion_slot, observables, flags, start, stop):
+    """Batch form of :func:`block` on lab momenta ``p[4, n, k]`` and vertices ``v[4, n, k]``:
+    ``observables[len(OBSERVABLES), n]`` and ``flags[len(REGIONS), n]``."""
+    s = scratch()
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        load_rows(s, P_ROWS, p, i0, n)
+        load_rows(s, V_ROWS, v, i0, n)
+        for lane in range(BLOCK):
+            s[Q2, lane] = q2[i0 + min(lane, n - 1)]
+        block(s, first_event + i0, key, cuts, pion_slot)
+        for lane in range(n):
+            for j in range(observables.shape[0]):
+                observables[j, i0 + lane] = s[OBSERVABLE + j, lane]
+            for j in range(flags.shape[0]):
+                flags[j, i0 + lane] = s[SELECTED + j, lane] > 0.0
 
 
 @dataclass(frozen=True)
@@ -261,10 +307,9 @@ class NA62Acceptance:
         assert v is not None, "the NA62 acceptance needs the decay vertices"
         pion_slot = context["slots"][211][0]
         n = p.shape[1]
-        m2, p_pi, z_vtx, r1 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        observables = np.empty((len(OBSERVABLES), n))
         flags = np.empty((len(REGIONS), n), dtype=np.bool_)
-        # strided views, not copies: the kernel reads them in place
-        _select(stream_key(seed, STREAM_ACCEPTANCE), np.int64(first_event), p[:, :, 0], p[:, :, pion_slot],
-                v[:3, :, pion_slot], cut_record(self.cuts), _M2_EDGES, _M2_ROWS, m2, p_pi, z_vtx, r1, flags)
-        observables = {"m2_miss": m2, "p_pi": p_pi, "z_vtx": z_vtx, "r_straw1": r1, "q2": q2}
-        return observables, {region: flags[j] for j, region in enumerate(REGIONS)}
+        _select(stream_key(seed, STREAM_ACCEPTANCE), np.int64(first_event), p, v,
+                np.ascontiguousarray(q2, dtype=np.float64), cut_record(self.cuts), np.int64(pion_slot), observables,
+                flags)
+        return dict(zip(OBSERVABLES, observables, strict=True)), dict(zip(REGIONS, flags, strict=True))

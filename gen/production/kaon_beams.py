@@ -27,7 +27,21 @@ import numpy as np
 from gen.options import non_negative, option, positive, record
 from gen.production.vertices import FIRST_BEAM_COUNTER
 from phase_space._jit import batch_kernel, kernel
-from phase_space.kinematics import boost_factors, boost_with
+from phase_space.block import (
+    BLOCK,
+    BOOST_FACTORS,
+    P_ROWS,
+    ROOT_DECAY,
+    TMP,
+    V_ROWS,
+    WEIGHT_FACTOR,
+    boost_slots,
+    load_rows,
+    put,
+    scratch,
+    store_rows,
+)
+from phase_space.kinematics import boost_factors
 from phase_space.maps import from_table, tabulated
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
@@ -37,6 +51,7 @@ from phase_space.random import (
     stream_key,
     uniform,
 )
+from phase_space.simd_math import expm1, log1p, sqrt
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,8 @@ def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001) -
     return decaying_spectrum(p, density, decay_probability(p, mass, ctau_mm, beam.z_max - beam.z_min))
 
 
+KAON_P = TMP  # scratch row of the kaon momentum
+
 NA62_SIGMAS = 7.0  # the K⁺ momentum Gaussian is truncated at ±7σ (a 2.6e-12 tail)
 
 
@@ -165,90 +182,120 @@ def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001) -
 
 
 @kernel
-def _boost_record(p, i, k, kaon):
-    """Carry event ``i`` from the kaon rest frame to the lab; slot 0 becomes ``kaon``."""
-    into_lab = boost_factors(kaon)  # once per event, not per slot
-    for s in range(1, k):
-        lab = boost_with((p[0, i, s], p[1, i, s], p[2, i, s], p[3, i, s]), into_lab)
-        p[0, i, s] = lab[0]
-        p[1, i, s] = lab[1]
-        p[2, i, s] = lab[2]
-        p[3, i, s] = lab[3]
-    p[0, i, 0] = kaon[0]
-    p[1, i, 0] = kaon[1]
-    p[2, i, 0] = kaon[2]
-    p[3, i, 0] = kaon[3]
-
-
-@kernel
-def _place(p, v, root_decay, i, k, kaon, start, decay):
-    """Event ``i``: the kaon starts at ``start`` (x, y, z in mm, t = 0) and decays at ``decay``
-    (x, y, z, ct in mm); its record is boosted to the lab."""
-    v[0, i, 0] = start[0]
-    v[1, i, 0] = start[1]
-    v[2, i, 0] = start[2]
-    v[3, i, 0] = 0.0
-    for c in range(4):
-        root_decay[c, i] = decay[c]
-    _boost_record(p, i, k, kaon)
-
-
-@kernel
 def _decay_z(u, z_min, z_max, lam):
     """(z, P): the decay z from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max], and
     P = 1 − exp(−(z_max − z_min)/λ), the probability of decaying there."""
-    probability = -math.expm1(-(z_max - z_min) / lam)
-    return z_min - lam * math.log1p(-u * probability), probability
+    probability = -expm1(-(z_max - z_min) / lam)
+    return z_min - lam * log1p(-u * probability), probability
 
 
-@batch_kernel(events=8, axis=1)
-def _na62(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor, start, stop):
-    """K⁺ momentum, slopes and GTK3 position, decay z and the boost of the record ``p[4, n, k]``.
+@kernel
+def _momenta(s, first, key, p_grid, cdf, guide):
+    """Row KAON_P: each lane's kaon momentum from the decaying-kaon table (a lookup per lane:
+    its own loop, so that the loops around it vectorise)."""
+    for lane in range(BLOCK):
+        base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
+        s[KAON_P, lane] = from_table(uniform(key, base), p_grid, cdf, guide)
 
-    ``p_grid, cdf, guide``: the decaying-K⁺ table (GeV); ``beam``: record of :class:`NA62Beam`
-    with ``mean_probability``; ``mass`` [GeV], ``ctau`` [mm]. Fills ``v[:, :, 0]`` (the K⁺ at
-    GTK3, t = 0), ``root_decay[4, n]`` (x, y, z, ct of the decay, mm) and ``weight_factor[n]``.
+
+@kernel
+def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
+    """The K⁺ of every lane in flight (scratch block ``s``, :mod:`phase_space.block`).
+
+    Momentum from the decaying-K⁺ table (GeV), slopes and GTK3 position, decay z; the record
+    in slots 1 .. n_slots − 1, generated in the K⁺ rest frame, is boosted to the lab, slot 0
+    becomes the K⁺ with its vertex at GTK3 (t = 0), rows ROOT_DECAY get the decay point
+    (x, y, z, ct in mm) and WEIGHT_FACTOR = ⟨P⟩ × the slope correction of P. ``beam``: the
+    record of :class:`NA62Beam` with ``mean_probability``; ``mass`` [GeV], ``ctau`` [mm].
     """
-    k = p.shape[2]
-    for i in range(start, stop):
-        b = beam[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
-        momentum = from_table(uniform(key, base), p_grid, cdf, guide)
+    b = beam[0]
+    slope_x0, slope_y0, slope_spread = b.slope_x, b.slope_y, b.slope_spread
+    x_reference, y_reference, z_reference = b.x_reference, b.y_reference, b.z_reference
+    spot_x, spot_y = b.spot_x, b.spot_y
+    z_min, z_max, mean_probability = b.z_min, b.z_max, b.mean_probability
+    nominal_norm = sqrt(1.0 + slope_x0 * slope_x0 + slope_y0 * slope_y0)
+    _momenta(s, first, key, p_grid, cdf, guide)
+    for lane in range(BLOCK):
+        base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
+        momentum = s[KAON_P, lane]
         g1, g2 = gaussian_pair(key, base + np.uint64(2))
         g3, g4 = gaussian_pair(key, base + np.uint64(2 + GAUSSIAN_PAIR_COUNTERS))
-        slope_x = b.slope_x + b.slope_spread * g1
-        slope_y = b.slope_y + b.slope_spread * g2
-        x0 = b.x_reference + b.spot_x * g3
-        y0 = b.y_reference + b.spot_y * g4
-        norm = math.sqrt(1.0 + slope_x * slope_x + slope_y * slope_y)
+        slope_x = slope_x0 + slope_spread * g1
+        slope_y = slope_y0 + slope_spread * g2
+        x0 = x_reference + spot_x * g3
+        y0 = y_reference + spot_y * g4
+        norm = sqrt(1.0 + slope_x * slope_x + slope_y * slope_y)
         pz = momentum / norm
-        kaon = (math.sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
-        lam = pz / mass * ctau
-        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, lam)
+        kaon = (sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
+        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, pz / mass * ctau)
         # the table used the nominal slopes; the event's own slopes change P by a relative
         # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
-        nominal_norm = math.sqrt(1.0 + b.slope_x * b.slope_x + b.slope_y * b.slope_y)
-        p_table = -math.expm1(-(b.z_max - b.z_min) * mass * nominal_norm / (momentum * ctau))
-        weight_factor[i] = b.mean_probability * p_event / p_table
-        dz = z - b.z_reference
-        decay = (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * kaon[0] / momentum)  # ct = path E/|p|
-        _place(p, v, root_decay, i, k, kaon, (x0, y0, b.z_reference), decay)
+        p_table = -expm1(-(z_max - z_min) * mass * nominal_norm / (momentum * ctau))
+        s[WEIGHT_FACTOR, lane] = mean_probability * p_event / p_table
+        dz = z - z_reference
+        # ct = path × E/|p|
+        put(s, 0, ROOT_DECAY, lane, (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * kaon[0] / momentum))
+        put(s, 0, V_ROWS, lane, (x0, y0, z_reference, 0.0))
+        put(s, 0, P_ROWS, lane, kaon)
+        put(s, 0, BOOST_FACTORS, lane, boost_factors(kaon))
+    boost_slots(s, 1, n_slots)
 
 
-@batch_kernel(events=8, axis=1)
-def _koto(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor, start, stop):
-    """As :func:`_na62` for the K_L: along +z from the T1 target (t = 0 there), momenta from the
-    decaying-K_L table; ``beam`` a record of :class:`KOTOBeam` with ``mean_probability``."""
-    k = p.shape[2]
-    for i in range(start, stop):
-        b = beam[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
-        momentum = from_table(uniform(key, base), p_grid, cdf, guide)
-        kaon = (math.sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
-        z, _ = _decay_z(uniform(key, base + np.uint64(1)), b.z_min, b.z_max, momentum / mass * ctau)
-        weight_factor[i] = b.mean_probability
-        decay = (0.0, 0.0, z, (z - b.z_target) * kaon[0] / momentum)
-        _place(p, v, root_decay, i, k, kaon, (0.0, 0.0, b.z_target), decay)
+@kernel
+def koto_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
+    """As :func:`na62_block` for the K_L: along +z from the T1 target (t = 0 there), momenta
+    from the decaying-K_L table; ``beam`` a record of :class:`KOTOBeam` with
+    ``mean_probability``."""
+    b = beam[0]
+    z_target, z_min, z_max, mean_probability = b.z_target, b.z_min, b.z_max, b.mean_probability
+    _momenta(s, first, key, p_grid, cdf, guide)
+    for lane in range(BLOCK):
+        base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
+        momentum = s[KAON_P, lane]
+        kaon = (sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
+        z, _ = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
+        s[WEIGHT_FACTOR, lane] = mean_probability
+        put(s, 0, ROOT_DECAY, lane, (0.0, 0.0, z, (z - z_target) * kaon[0] / momentum))
+        put(s, 0, V_ROWS, lane, (0.0, 0.0, z_target, 0.0))
+        put(s, 0, P_ROWS, lane, kaon)
+        put(s, 0, BOOST_FACTORS, lane, boost_factors(kaon))
+    boost_slots(s, 1, n_slots)
+
+
+@kernel
+def _store_block(s, p, v, root_decay, weight_factor, i0, n):
+    """The outputs of a beam block stage into the batch arrays (first ``n`` lanes)."""
+    store_rows(s, P_ROWS, p, i0, n)
+    store_rows(s, V_ROWS, v[:, :, :1], i0, n)
+    for lane in range(n):
+        weight_factor[i0 + lane] = s[WEIGHT_FACTOR, lane]
+        for c in range(4):
+            root_decay[c, i0 + lane] = s[ROOT_DECAY + c, lane]
+
+
+@batch_kernel(events=8, axis=1, min_per_thread=BLOCK)
+def _na62_batch(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor,
+                start, stop):
+    """Batch form of :func:`na62_block` on the record ``p[4, n, k]`` (kaon rest frame in, lab
+    out), filling ``v[:, :, 0]``, ``root_decay[4, n]`` and ``weight_factor[n]``."""
+    s = scratch()
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        load_rows(s, P_ROWS, p, i0, n)
+        na62_block(s, first_event + i0, key, p_grid, cdf, guide, beam, mass, ctau, p.shape[2])
+        _store_block(s, p, v, root_decay, weight_factor, i0, n)
+
+
+@batch_kernel(events=8, axis=1, min_per_thread=BLOCK)
+def _koto_batch(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor,
+                start, stop):
+    """Batch form of :func:`koto_block` (as :func:`_na62_batch`)."""
+    s = scratch()
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        load_rows(s, P_ROWS, p, i0, n)
+        koto_block(s, first_event + i0, key, p_grid, cdf, guide, beam, mass, ctau, p.shape[2])
+        _store_block(s, p, v, root_decay, weight_factor, i0, n)
 
 
 def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np.ndarray
@@ -260,16 +307,16 @@ def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np
     return v, root_decay, weight_factor
 
 
-def _in_flight(kernel, name: str, beam: NA62Beam | KOTOBeam, grid: DecayingSpectrum, seed: int,
-               first_event: int, p: np.ndarray, mass: float, ctau_mm: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _beam_in_flight(batch, name: str, beam: NA62Beam | KOTOBeam, grid: DecayingSpectrum, seed: int,
+                    first_event: int, p: np.ndarray, mass: float, ctau_mm: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = p.shape[1]
     v = np.empty_like(p)
     root_decay = np.empty((4, n))
     weight_factor = np.empty(n)
-    kernel(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
-           record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
-           root_decay, weight_factor)
+    batch(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf,
+               grid.guide, record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p,
+               v, root_decay, weight_factor)
     return _checked(name, v, root_decay, weight_factor)
 
 
@@ -278,10 +325,10 @@ def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
     """Boost ``p[4, n, k]`` (GeV, K⁺ rest frame) to the lab in place; returns (``v[4, n, k]`` with
     the parent's vertex set, the root decay ``[4, n]`` in mm, the weight factor ⟨P⟩ × the slope
     correction). ``grid`` from :func:`na62_grid`, ``mass`` in GeV, ``ctau_mm`` in mm."""
-    return _in_flight(_na62, "na62", beam, grid, seed, first_event, p, mass, ctau_mm)
+    return _beam_in_flight(_na62_batch, "na62", beam, grid, seed, first_event, p, mass, ctau_mm)
 
 
 def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
          p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As :func:`na62` for the K_L beam (``grid`` from :func:`koto_grid`)."""
-    return _in_flight(_koto, "koto", beam, grid, seed, first_event, p, mass, ctau_mm)
+    return _beam_in_flight(_koto_batch, "koto", beam, grid, seed, first_event, p, mass, ctau_mm)

@@ -37,6 +37,7 @@ from phase_space.kinematics import (
     boost_with,
 )
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
+from phase_space.simd_math import sqrt
 
 PID_ELECTRON = 11
 PID_UPSILON_4S = 300553
@@ -146,14 +147,14 @@ def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid, start, stop):
         r = run[0]
         base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         cos_t = cos_theta_one_minus_cos2(uniform(key, base))
-        sin_t = math.sqrt(max(0.0, (1.0 - cos_t) * (1.0 + cos_t)))
+        sin_t = sqrt(max(0.0, (1.0 - cos_t) * (1.0 + cos_t)))
         cos_phi, sin_phi = azimuth_cos_sin(uniform(key, base + np.uint64(1)))
         direction = (
             cos_t * r.axis_z[0] + sin_t * (cos_phi * r.axis_x[0] + sin_phi * r.axis_y[0]),
             cos_t * r.axis_z[1] + sin_t * (cos_phi * r.axis_x[1] + sin_phi * r.axis_y[1]),
             cos_t * r.axis_z[2] + sin_t * (cos_phi * r.axis_x[2] + sin_phi * r.axis_y[2]),
         )
-        e_star = math.sqrt(r.p_star * r.p_star + r.m_b * r.m_b)
+        e_star = sqrt(r.p_star * r.p_star + r.m_b * r.m_b)
         upsilon_frame = boost_factors(r.upsilon)
         signal = boost_with(
             (e_star, r.p_star * direction[0], r.p_star * direction[1], r.p_star * direction[2]), upsilon_frame

@@ -9,59 +9,88 @@ parent's decay itself (a decay-volume law) passes that decay point instead of a 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from phase_space._jit import batch_kernel
+from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    P_ROWS,
+    ROOT_DECAY,
+    TMP,
+    V_ROWS,
+    get,
+    load_rows,
+    move,
+    p_row,
+    scratch,
+    store_rows,
+    v_row,
+)
 from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
+from phase_space.simd_math import log1p, sqrt
 
 # production-stream counters of an event: 0..31 for the vertex draws (one per slot), from 32 on
 # for the beam (kaon momentum and decay point, or the Υ(4S) → BB̄ angles)
 FIRST_BEAM_COUNTER = 32
 
 
-@batch_kernel(events=2, axis=1)
-def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v, start, stop):
-    n = p.shape[1]
-    k = p.shape[2]
-    fixed_root = root_decay.shape[1] == n
-    for i in range(start, stop):
-        base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        for m in range(k):  # slots are topologically ordered: v[:, i, m] is already known
-            first_daughter = daughter_start[m]
-            end_daughter = daughter_stop[m]
-            if first_daughter == end_daughter:
-                continue
-            x = v[0, i, m]
-            y = v[1, i, m]
-            z = v[2, i, m]
-            t = v[3, i, m]
-            ctau = ctau_mm[m]
-            if m == 0 and fixed_root:
-                # the setup placed the parent's decay (decay-volume law)
-                x = root_decay[0, i]
-                y = root_decay[1, i]
-                z = root_decay[2, i]
-                t = root_decay[3, i]
-            elif ctau > 0.0:
-                energy = p[0, i, m]
-                px = p[1, i, m]
-                py = p[2, i, m]
-                pz = p[3, i, m]
-                m2 = energy * energy - px * px - py * py - pz * pz
-                if m2 > 0.0:
+DECAY_POINT = TMP  # four scratch rows: the decay point of the slot being placed
+FLIGHT_P = TMP + 4  # four rows: its momentum
+
+
+@kernel
+def block(s, first, key, daughter_start, daughter_stop, ctau_mm, fixed_root):
+    """Production vertices of every slot with a mother, in the scratch block ``s``.
+
+    Slots are topologically ordered, so a mother's vertex is known before its daughters'.
+    A status-2 slot of proper decay length cτ > 0 decays after the proper length
+    cτ·(−ln u) (its own counter of stream ``key``), carried to the frame of its momentum by
+    (p/m, E/m); the parent decays at rows ROOT_DECAY instead when ``fixed_root`` (a
+    decay-volume law placed it). The daughters of slot m are ``daughter_start[m] ..
+    daughter_stop[m] − 1``.
+    """
+    for m in range(daughter_start.shape[0]):
+        first_daughter = daughter_start[m]
+        end_daughter = daughter_stop[m]
+        if first_daughter == end_daughter:
+            continue
+        ctau = ctau_mm[m]
+        if m == 0 and fixed_root:
+            move(s, ROOT_DECAY, DECAY_POINT, 4)
+        else:
+            move(s, v_row(m, 0), DECAY_POINT, 4)
+            if ctau > 0.0:
+                move(s, p_row(m, 0), FLIGHT_P, 4)
+                for lane in range(BLOCK):
+                    energy, px, py, pz = get(s, 0, FLIGHT_P, lane)
+                    m2 = energy * energy - px * px - py * py - pz * pz
+                    u = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(m))
                     # proper decay length cτ·(−ln u); (p/m, E/m) carry it to the frame of p
-                    length = -math.log1p(-uniform(key, base + np.uint64(m))) * ctau / math.sqrt(m2)
-                    x += px * length
-                    y += py * length
-                    z += pz * length
-                    t += energy * length
-            for d in range(first_daughter, end_daughter):
-                v[0, i, d] = x
-                v[1, i, d] = y
-                v[2, i, d] = z
-                v[3, i, d] = t
+                    length = -log1p(-u) * ctau / sqrt(m2) if m2 > 0.0 else 0.0
+                    s[DECAY_POINT, lane] += px * length
+                    s[DECAY_POINT + 1, lane] += py * length
+                    s[DECAY_POINT + 2, lane] += pz * length
+                    s[DECAY_POINT + 3, lane] += energy * length
+        for d in range(first_daughter, end_daughter):
+            move(s, DECAY_POINT, v_row(d, 0), 4)
+
+
+@batch_kernel(events=2, axis=1, min_per_thread=BLOCK)
+def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v, start, stop):
+    """Batch form of :func:`block` on ``p[4, n, k]`` and ``v[4, n, k]``."""
+    n_events = p.shape[1]
+    fixed_root = root_decay.shape[1] == n_events
+    s = scratch()
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        load_rows(s, P_ROWS, p, i0, n)
+        load_rows(s, V_ROWS, v, i0, n)
+        if fixed_root:
+            for c in range(4):
+                for lane in range(BLOCK):
+                    s[ROOT_DECAY + c, lane] = root_decay[c, i0 + min(lane, n - 1)]
+        block(s, first_event + i0, key, daughter_start, daughter_stop, ctau_mm, fixed_root)
+        store_rows(s, V_ROWS, v, i0, n)
 
 
 def daughter_ranges(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

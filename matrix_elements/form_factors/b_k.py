@@ -19,6 +19,7 @@ import numpy as np
 
 from matrix_elements.form_factors import FF_SIZE
 from phase_space._jit import kernel
+from phase_space.simd_math import sqrt
 
 _A0, _A1, _A2, _INV_MR2, _T_PLUS, _T_0, _Z_0 = range(7)
 
@@ -60,9 +61,10 @@ F_ZERO = BSZFormFactor(a0=0.33196382, a1=0.33478906, a2=0.00372445, m_pole=5.630
 
 
 @kernel
-def bsz(q2, ff):
-    """Evaluate a BSZ form factor at ``q2`` (GeV²) from its packed block ``ff``."""
-    a = math.sqrt(ff[_T_PLUS] - q2)
-    b = math.sqrt(ff[_T_PLUS] - ff[_T_0])
-    dz = (a - b) / (a + b) - ff[_Z_0]
-    return (ff[_A0] + dz * (ff[_A1] + dz * ff[_A2])) / (1.0 - q2 * ff[_INV_MR2])
+def bsz(q2, ff, at=0):
+    """Evaluate a BSZ form factor at ``q2`` (GeV²) from its packed block ``ff[at:]`` (an
+    offset, not a slice: a slice inside a loop over events costs reference counting)."""
+    a = sqrt(ff[at + _T_PLUS] - q2)
+    b = sqrt(ff[at + _T_PLUS] - ff[at + _T_0])
+    dz = (a - b) / (a + b) - ff[at + _Z_0]
+    return (ff[at + _A0] + dz * (ff[at + _A1] + dz * ff[at + _A2])) / (1.0 - q2 * ff[at + _INV_MR2])

@@ -14,7 +14,6 @@ A2 = [(m_B+m_V)²(m_B²−m_V²−q²)A1 − 16 m_B m_V²(m_B+m_V)A12] / λ(m_B�
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from matrix_elements.form_factors.b_k import BSZFormFactor, bsz
 from phase_space._jit import kernel
 from phase_space.kinematics import kallen
+from phase_space.simd_math import sqrt
 
 M_B_Z = 5.27966
 M_V_Z = 0.89555
@@ -62,14 +62,14 @@ class BKstarFormFactors:
 
 
 @kernel
-def v_a1_a2(q2, ff, m_b, m_v):
+def v_a1_a2(q2, ff, m_b, m_v, at=0):
     """(V, A1, A2) at ``q2`` (GeV²) for a B of mass ``m_b`` and a K* of mass ``m_v``.
 
-    ``ff`` is :meth:`BKstarFormFactors.to_array`; A2 from A1 and A12 (physics.md §6.3).
+    ``ff[at:]`` is :meth:`BKstarFormFactors.to_array`; A2 from A1 and A12 (physics.md §6.3).
     """
-    v = bsz(q2, ff[I_V : I_V + BLOCK])
-    a1 = bsz(q2, ff[I_A1 : I_A1 + BLOCK])
-    a12 = bsz(q2, ff[I_A12 : I_A12 + BLOCK])
+    v = bsz(q2, ff, at + I_V)
+    a1 = bsz(q2, ff, at + I_A1)
+    a12 = bsz(q2, ff, at + I_A12)
     lam = kallen(m_b * m_b, m_v * m_v, q2)
     a2 = (
         (m_b + m_v) ** 2 * (m_b * m_b - m_v * m_v - q2) * a1
@@ -81,13 +81,13 @@ def v_a1_a2(q2, ff, m_b, m_v):
 @kernel
 def a0(q2, ff):
     """A0(q²) (reference only: it drops out for X → νν̄)."""
-    return bsz(q2, ff[I_A0 : I_A0 + BLOCK])
+    return bsz(q2, ff, I_A0)
 
 
 @kernel
 def a12(q2, ff):
     """A12(q²)."""
-    return bsz(q2, ff[I_A12 : I_A12 + BLOCK])
+    return bsz(q2, ff, I_A12)
 
 
 @kernel
@@ -97,11 +97,11 @@ def helicity_amplitudes(q2, ff, m_b, m_v):
     H± = (m_B+m_V) A1 ∓ λ^{1/2} V/(m_B+m_V),  H₀ = 8 m_B m_V A12/√q²,
     λ = λ(m_B², m_V², q²); real for real form factors.
     """
-    v = bsz(q2, ff[I_V : I_V + BLOCK])
-    a1_ = bsz(q2, ff[I_A1 : I_A1 + BLOCK])
-    a12_ = bsz(q2, ff[I_A12 : I_A12 + BLOCK])
-    sqrt_lam = math.sqrt(max(kallen(m_b * m_b, m_v * m_v, q2), 0.0))
+    v = bsz(q2, ff, I_V)
+    a1_ = bsz(q2, ff, I_A1)
+    a12_ = bsz(q2, ff, I_A12)
+    sqrt_lam = sqrt(max(kallen(m_b * m_b, m_v * m_v, q2), 0.0))
     h_plus = (m_b + m_v) * a1_ - sqrt_lam * v / (m_b + m_v)
     h_minus = (m_b + m_v) * a1_ + sqrt_lam * v / (m_b + m_v)
-    h_zero = 8.0 * m_b * m_v * a12_ / math.sqrt(q2)
+    h_zero = 8.0 * m_b * m_v * a12_ / sqrt(q2)
     return h_plus, h_zero, h_minus

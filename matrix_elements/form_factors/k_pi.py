@@ -8,13 +8,13 @@ flavio: f₊(0) FLAG 2021 (N_f = 2+1+1); Λ₊ arXiv:1602.04113; H₁, H₂ arXi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from matrix_elements.form_factors import FF_SIZE
 from phase_space._jit import kernel
+from phase_space.simd_math import exp
 
 _F0, _LAMBDA, _H1, _H2, _INV_MPI2, _INV_DM2 = range(6)
 
@@ -42,7 +42,8 @@ class KPiFormFactor:
 
 
 @kernel
-def f_plus(q2, ff):
-    """f₊(q²) of physics.md §6.1; ``q2`` in GeV², ``ff`` from ``KPiFormFactor.to_array``."""
-    x = q2 * ff[_INV_DM2]
-    return ff[_F0] * math.exp(q2 * ff[_INV_MPI2] * (ff[_LAMBDA] + ff[_H1] * x + ff[_H2] * x * x))
+def f_plus(q2, ff, at=0):
+    """f₊(q²) of physics.md §6.1; ``q2`` in GeV², ``ff[at:]`` from ``KPiFormFactor.to_array``."""
+    x = q2 * ff[at + _INV_DM2]
+    exponent = q2 * ff[at + _INV_MPI2] * (ff[at + _LAMBDA] + ff[at + _H1] * x + ff[at + _H2] * x * x)
+    return ff[at + _F0] * exp(exponent)

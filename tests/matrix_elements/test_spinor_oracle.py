@@ -311,7 +311,7 @@ def test_event_kernel_matches_spinor_oracle(process, model, m_p, m_d, coupling2)
         # u = (u_q², u_cosθ_P′, u_φ_P′, u_cosθ_ν, u_φ_ν): the kernel takes the VEGAS pair
         # (u_q², u_cosθ_ν) and the flat P′ direction and φ_ν separately
         dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = pp._event(
-            np.array([u[0], u[3]]), 2 * u[1] - 1, u[2], u[4], params
+            u[0], u[3], 2 * u[1] - 1, u[2], u[4], params
         )
         p_parent, p_daughter, p_x, p_nu, p_nubar = (
             np.array(v, dtype=float) for v in (p_parent, p_daughter, p_x, p_nu, p_nubar)

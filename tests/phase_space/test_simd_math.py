@@ -38,11 +38,30 @@ def _apply(code, x, out):
             out[i] = simd_math.tan(x[i])
         elif code == 7:
             out[i] = simd_math.sincos_turns(x[i])[0]
-        else:
+        elif code == 8:
             out[i] = simd_math.sincos_turns(x[i])[1]
+        elif code == 9:
+            out[i] = simd_math.atan(x[i])
+        elif code == 10:
+            out[i] = simd_math.asin(x[i])
+        else:
+            out[i] = simd_math.acos(x[i])
 
 
-NAMES = ("log", "log1p", "exp", "expm1", "cos", "sin", "tan", "cos_turns", "sin_turns")
+NAMES = (
+    "log",
+    "log1p",
+    "exp",
+    "expm1",
+    "cos",
+    "sin",
+    "tan",
+    "cos_turns",
+    "sin_turns",
+    "atan",
+    "asin",
+    "acos",
+)
 
 
 def ours(name: str, x: np.ndarray) -> np.ndarray:
@@ -77,6 +96,9 @@ def reference(name: str, x: np.ndarray) -> np.ndarray:
             "cos": np.cos,
             "sin": np.sin,
             "tan": np.tan,
+            "atan": np.arctan,
+            "asin": np.arcsin,
+            "acos": np.arccos,
         }[name](x.astype(LD))
 
 
@@ -176,6 +198,37 @@ def rng():
             1.0,
             lambda r: np.concatenate([r.random(200_000), log_uniform(r, 1e-300, 1e-3, 50_000)]),
         ),
+        (
+            "atan",
+            1.0,
+            lambda r: np.concatenate(
+                [
+                    r.uniform(-3.0, 3.0, 200_000),
+                    log_uniform(r, 1e-300, 1e300, 100_000),
+                    -log_uniform(r, 1e-300, 1e300, 100_000),
+                    [np.inf, -np.inf, 0.0],
+                ]
+            ),
+        ),
+        (
+            "asin",
+            2.0,
+            lambda r: np.concatenate(
+                [r.uniform(-1.0, 1.0, 200_000), 1.0 - log_uniform(r, 1e-16, 1e-2, 50_000), [1.0, -1.0, 0.0]]
+            ),
+        ),
+        (
+            "acos",
+            2.0,
+            lambda r: np.concatenate(
+                [
+                    r.uniform(-1.0, 1.0, 200_000),
+                    1.0 - log_uniform(r, 1e-16, 1e-2, 50_000),
+                    -1.0 + log_uniform(r, 1e-16, 1e-2, 50_000),
+                    [1.0, -1.0, 0.0],
+                ]
+            ),
+        ),
     ],
 )
 def test_accuracy_in_ulp(rng, name, bound, samples):
@@ -223,6 +276,33 @@ def test_special_values_as_libm(name):
             )
 
 
+@njit(cache=True, error_model="numpy")
+def _atan2_hypot(y, x, out):
+    for i in range(x.shape[0]):
+        out[0, i] = simd_math.atan2(y[i], x[i])
+        out[1, i] = simd_math.hypot(y[i], x[i])
+
+
+def test_atan2_and_hypot_against_libm():
+    """Every quadrant, the axes with signed zeros, and magnitudes from 1e-300 to 1e300."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.normal(size=2000),
+            log_uniform(rng, 1e-300, 1e300, 2000) * rng.choice([-1.0, 1.0], 2000),
+            [0.0, -0.0, 1.0, -1.0],
+        ]
+    )
+    y, x = (a.ravel() for a in np.meshgrid(values[::20], values[::20]))
+    out = np.empty((2, x.size))
+    _atan2_hypot(y, x, out)
+    want_angle = np.array([math.atan2(a, b) for a, b in zip(y, x, strict=True)])
+    want_norm = np.array([math.hypot(a, b) for a, b in zip(y, x, strict=True)])
+    assert np.all(np.abs(out[0] - want_angle) <= 2 * np.spacing(np.abs(want_angle)))
+    assert np.all(np.signbit(out[0]) == np.signbit(want_angle))
+    assert np.all(np.abs(out[1] - want_norm) <= 2 * np.spacing(want_norm))
+
+
 def test_sincos_turns_is_on_the_unit_circle_and_exact_at_quarters():
     u = np.linspace(0.0, 1.0, 100_001)[:-1]
     c, s = ours("cos_turns", u), ours("sin_turns", u)
@@ -263,7 +343,7 @@ def test_normal_pair_is_finite_at_the_ends_of_the_unit_interval():
     assert out[1, 0] == 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(error_model="numpy")  # not cached: cached code cannot be inspected
 def _log_loop(x, out):
     for i in range(x.shape[0]):
         out[i] = simd_math.log(x[i]) + simd_math.exp(-x[i]) + simd_math.sincos_turns(x[i])[0]

@@ -1,0 +1,199 @@
+"""Blocks of events in a scratch array: the layout every fused generation kernel shares.
+
+A generation kernel works on ``BLOCK`` events at a time in a scratch array ``s[row, lane]``
+(float64, ``N_ROWS × BLOCK``, allocated once per kernel call). Each stage of the chain —
+matrix element, beam, vertices, acceptance — is a function with loops ``for lane in
+range(BLOCK)`` that read and write whole rows. Two things make those loops vectorise: the
+trip count is a constant, and every store goes to the scratch array, whose row stride LLVM
+sees as a constant too; a store to a caller's array of runtime strides, or a call into libm
+(:mod:`phase_space.simd_math` replaces those), keeps a loop scalar. Between stages the data
+stay in the core's cache (a block is ~90 KB), and they reach the caller's arrays once, in
+the final copy.
+
+Rows (``s[row, :]`` is one quantity for the BLOCK events):
+
+- ``p_row(slot, c)``: component c (E, px, py, pz) of the momentum of record slot ``slot``;
+- ``v_row(slot, c)``: component c (x, y, z, ct) of its production vertex;
+Lane loops write rows whose index is a compile-time constant and place slot-dependent rows
+afterwards with :func:`move` (a store to a runtime row defeats the vectoriser).
+
+- per-event scalars: WEIGHT (the integrand × VEGAS Jacobian), Q2, WEIGHT_FACTOR (of the
+  production setup, 1 by default), CONJUGATE (1 for the charge-conjugate event), NU_PID
+  (the neutrino PDG id drawn), CHOICE_PID (a per-event PDG id, e.g. K_S or K_L), ROOT_DECAY
+  (x, y, z, ct of the parent's decay when the setup places it), VEGAS_X (the mapped point),
+  OBSERVABLE and SELECTED (what the acceptance fills), TMP (a stage's temporaries).
+
+Lanes past the last event of a range are computed from valid counters too (and thrown away),
+so no loop needs a remainder. This module knows no physics: the stages live with their
+physics, the composition in ``gen.pipeline``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from phase_space._jit import kernel
+from phase_space.kinematics import boost_with
+from phase_space.random import STRIDE, uniform
+
+BLOCK = 64
+"""Events per block: a multiple of every vector width, and the block stays in the L2 cache."""
+
+MAX_SLOTS = 12
+"""Particles per event a block holds (the Belle II B → K*(→ Kπ) X record has 12)."""
+
+MAX_DIM = 8
+"""VEGAS dimensions a block holds."""
+
+P_ROWS = 0
+V_ROWS = P_ROWS + 4 * MAX_SLOTS
+WEIGHT = V_ROWS + 4 * MAX_SLOTS
+JACOBIAN = WEIGHT + 1
+Q2 = JACOBIAN + 1
+WEIGHT_FACTOR = Q2 + 1
+CONJUGATE = WEIGHT_FACTOR + 1
+NU_PID = CONJUGATE + 1
+CHOICE_PID = NU_PID + 1
+ROOT_DECAY = CHOICE_PID + 1  # four rows
+VEGAS_X = ROOT_DECAY + 4
+N_OBSERVABLES = 8
+OBSERVABLE = VEGAS_X + MAX_DIM
+N_SELECTED = 24
+SELECTED = OBSERVABLE + N_OBSERVABLES
+N_TMP = 16
+TMP = SELECTED + N_SELECTED
+BOOST_FACTORS = TMP + N_TMP  # four rows each, for boost_slots
+BOOST_IN = BOOST_FACTORS + 4
+BOOST_OUT = BOOST_IN + 4
+N_ROWS = BOOST_OUT + 4
+
+
+@kernel
+def p_row(slot, c):
+    """Row of momentum component ``c`` (0..3: E, px, py, pz) of record slot ``slot``."""
+    return P_ROWS + 4 * slot + c
+
+
+@kernel
+def v_row(slot, c):
+    """Row of vertex component ``c`` (0..3: x, y, z, ct) of record slot ``slot``."""
+    return V_ROWS + 4 * slot + c
+
+
+@kernel
+def scratch():
+    """A new scratch block ``s[N_ROWS, BLOCK]`` (uninitialised)."""
+    return np.empty((N_ROWS, BLOCK))
+
+
+@kernel
+def put(s, slot, rows_base, lane, v):
+    """Write the 4-tuple ``v`` into rows ``rows_base + 4·slot + c`` of ``lane``."""
+    r = rows_base + 4 * slot
+    s[r, lane] = v[0]
+    s[r + 1, lane] = v[1]
+    s[r + 2, lane] = v[2]
+    s[r + 3, lane] = v[3]
+
+
+@kernel
+def get(s, slot, rows_base, lane):
+    """The 4-tuple in rows ``rows_base + 4·slot + c`` of ``lane``."""
+    r = rows_base + 4 * slot
+    return (s[r, lane], s[r + 1, lane], s[r + 2, lane], s[r + 3, lane])
+
+
+@kernel
+def move(s, src_row, dst_row, count):
+    """Rows ``src_row .. src_row + count − 1`` to ``dst_row ..`` (any overlap).
+
+    Why lane loops write constant rows and leave slot-dependent placement to this: a store
+    whose row is a runtime value makes LLVM check it against every other access of the loop
+    at run time, and with a handful of them it gives up vectorising ("too many memory
+    checks"); a copy loop has one source and one destination.
+    """
+    if dst_row == src_row:
+        return
+    for j in range(count):
+        # copy in the order that never reads a row already overwritten
+        r = count - 1 - j if dst_row > src_row else j
+        for lane in range(BLOCK):
+            s[dst_row + r, lane] = s[src_row + r, lane]
+
+
+@kernel
+def load_rows(s, base_row, a, i0, n):
+    """Rows ``base_row + 4·slot + c`` of the first ``n`` lanes ← ``a[c, i0 + lane, slot]``
+    (``a[4, events, slots]``, momenta or vertices); the other lanes repeat lane 0, so every
+    lane holds valid numbers."""
+    for slot in range(a.shape[2]):
+        for c in range(4):
+            r = base_row + 4 * slot + c
+            for lane in range(n):
+                s[r, lane] = a[c, i0 + lane, slot]
+            for lane in range(n, BLOCK):
+                s[r, lane] = s[r, 0]
+
+
+@kernel
+def store_rows(s, base_row, a, i0, n):
+    """``a[c, i0 + lane, slot]`` ← rows ``base_row + 4·slot + c`` for the first ``n`` lanes and
+    every slot of ``a`` (the inverse of :func:`load_rows`)."""
+    for lane in range(n):
+        for slot in range(a.shape[2]):
+            r = base_row + 4 * slot
+            for c in range(4):
+                a[c, i0 + lane, slot] = s[r + c, lane]
+
+
+@kernel
+def fill(s, row, value):
+    """Row ``row`` = ``value`` for every lane."""
+    for lane in range(BLOCK):
+        s[row, lane] = value
+
+
+@kernel
+def boost_slots(s, first_slot, stop_slot):
+    """Boost the momenta of slots ``first_slot .. stop_slot − 1`` in place by the factors
+    (γ, βγ_x, βγ_y, βγ_z) in rows BOOST_FACTORS (``kinematics.boost_factors``): from the
+    rest frame of a particle into the frame its momentum is given in."""
+    for slot in range(first_slot, stop_slot):
+        move(s, p_row(slot, 0), BOOST_IN, 4)
+        for lane in range(BLOCK):
+            lab = boost_with(get(s, 0, BOOST_IN, lane), get(s, 0, BOOST_FACTORS, lane))
+            put(s, 0, BOOST_OUT, lane, lab)
+        move(s, BOOST_OUT, p_row(slot, 0), 4)
+
+
+@kernel
+def vegas_point(s, key, first, grid, inc, ninc):
+    """The VEGAS point of every lane: uniforms ``y_d`` at counters ``(first + lane)·STRIDE + d``
+    of stream ``key``, mapped by the frozen VEGAS map (``phase_space.vegas_map``) into rows
+    ``VEGAS_X + d``; the Jacobian dx/dy into row JACOBIAN.
+
+    The uniforms vectorise; the map looks up each point's increment (a gather), which runs
+    one lane at a time, so it is a loop of its own.
+    """
+    dim = ninc.shape[0]
+    for d in range(dim):
+        for lane in range(BLOCK):
+            base = np.uint64(first + lane) * np.uint64(STRIDE)
+            s[VEGAS_X + d, lane] = uniform(key, base + np.uint64(d))
+    for lane in range(BLOCK):
+        s[JACOBIAN, lane] = 1.0
+    for d in range(dim):
+        n = ninc[d]
+        for lane in range(BLOCK):
+            t = s[VEGAS_X + d, lane] * n
+            i = min(int(t), n - 1)
+            width = inc[d, i]
+            s[VEGAS_X + d, lane] = grid[d, i] + width * (t - i)
+            s[JACOBIAN, lane] *= width * n
+
+
+@kernel
+def uniforms(s, row, key, first, counter):
+    """Row ``row`` = uniform number ``counter`` of each lane's event (stream ``key``)."""
+    for lane in range(BLOCK):
+        s[row, lane] = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(counter))
