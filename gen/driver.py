@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gen import acceptance as acceptance_models
-from gen import pdg, production
+from gen import pdg, pipeline, production
 from gen.cards import CardError, RunCard, parse_lenient, resolved
 from gen.events import EventBatch, to_awkward
 from gen.output import WRITERS, EventWriter, RunInfo, open_writer
@@ -256,12 +256,16 @@ def _generate(
         fjac,
         q2,
     )
+    _check_weights(fjac, first)
+    return p, pid, fjac, q2
+
+
+def _check_weights(fjac: np.ndarray, first: int) -> None:
     if not np.all(np.isfinite(fjac)):
         bad = int(np.flatnonzero(~np.isfinite(fjac))[0])
         raise FloatingPointError(
             f"non-finite weight at event {first + bad} (regenerate it alone with the same seed)"
         )
-    return p, pid, fjac, q2
 
 
 def _batches(total: int, size: int, start: int = 0) -> Iterator[tuple[int, int]]:
@@ -392,6 +396,7 @@ def run(
         writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
     writer_thread = _WriterThread(writers) if writers else None
 
+    fused = pipeline.fused_kernel(prepared, frozen, producer, acceptance, acceptance_context, seed, key)
     sums = RunningSums(acceptance.regions, acceptance.efficiency)
     running_f = 0.0
     running_f2 = 0.0
@@ -413,7 +418,10 @@ def run(
     try:
         for first, n in _batches(total, batch_size):
             t_batch = time.perf_counter()
-            p, pid, fjac, q2 = _generate(prepared, frozen, key, first, n)
+            fused_batch = fused.new_batch(n)
+            fused(first, fused_batch)
+            fjac = fused_batch.fjac
+            _check_weights(fjac, first)
             if unweighted:
                 keep = _accept(seed, first, n, fjac, w_max)
                 weight = w_max * np.maximum(1.0, fjac / w_max) / total
@@ -423,16 +431,15 @@ def run(
                 f, f2 = sum_and_sum_of_squares(fjac)
                 running_f += f
                 running_f2 += f2
-            p, pid, v, weight_factor = producer(seed, first, p, pid)
-            if weight_factor is not None:
+            if producer.moves_the_parent:
                 # per kaon entering the decay region: × ⟨P(decay inside it)⟩
-                weight = weight * weight_factor
-            observables, selected = acceptance.apply(p, pid, q2, acceptance_context, seed, first, v=v)
+                weight = weight * fused_batch.weight_factor
+            observables, selected = fused.observables_and_selected(fused_batch)
             batch = EventBatch(
                 first_event=first,
-                p=p,
-                v=v,
-                pid=pid,
+                p=fused_batch.p,
+                v=fused_batch.v,
+                pid=fused_batch.pid,
                 status=topology.status,
                 mothers=topology.mothers,
                 masses=topology.masses,

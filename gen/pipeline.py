@@ -28,15 +28,17 @@ import numpy as np
 from numba import literally, types
 from numba.extending import overload
 
+from gen.acceptance import belle2 as belle2_acceptance
+from gen.acceptance import koto as koto_acceptance
+from gen.acceptance import monophoton as monophoton_acceptance
 from gen.acceptance import na62 as na62_acceptance
-from gen.production import kaon_beams, vertices
+from gen.acceptance import no_acceptance_block
+from gen.production import kaon_beams, upsilon4s, vertices
 from matrix_elements import b_to_kstar, p_to_pprime, z_to_gamma
+from matrix_elements.record import store_pids
 from phase_space._jit import run_ranges
 from phase_space.block import (
     BLOCK,
-    CHOICE_PID,
-    CONJUGATE,
-    NU_PID,
     OBSERVABLE,
     P_ROWS,
     Q2,
@@ -44,9 +46,7 @@ from phase_space.block import (
     V_ROWS,
     WEIGHT,
     WEIGHT_FACTOR,
-    fill,
     scratch,
-    v_row,
 )
 
 # stage codes (compile-time literals of the kernel)
@@ -66,35 +66,32 @@ ACCEPTANCE_MONOPHOTON = 5
 PROCESS_CODES = {p_to_pprime: PROCESS_P_TO_PPRIME, b_to_kstar: PROCESS_B_TO_KSTAR, z_to_gamma: PROCESS_Z_TO_GAMMA}
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _at_rest_block(s, first, root_slots):  # noqa: ARG001 - the stages' common signature
-    """The parent (or the two beams) produced at the origin at t = 0; weight factor 1."""
-    for j in range(root_slots.shape[0]):
-        for c in range(4):
-            fill(s, v_row(root_slots[j], c), 0.0)
-    fill(s, WEIGHT_FACTOR, 1.0)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _no_acceptance_block(s, first):  # noqa: ARG001
-    """Acceptance ``none``: observable q², and every event in region ``all``."""
-    for lane in range(BLOCK):
-        s[OBSERVABLE, lane] = s[Q2, lane]
-    fill(s, SELECTED, 1.0)
-
-
-_PROCESS_BLOCKS = {
+PROCESS_BLOCKS = {
     PROCESS_P_TO_PPRIME: p_to_pprime.block,
+    PROCESS_B_TO_KSTAR: b_to_kstar.block,
+    PROCESS_Z_TO_GAMMA: z_to_gamma.block,
 }
-_SETUP_BLOCKS = {
-    SETUP_AT_REST: _at_rest_block,
+SETUP_BLOCKS = {
+    SETUP_AT_REST: vertices.roots_at_rest_block,
     SETUP_NA62: kaon_beams.na62_block,
     SETUP_KOTO: kaon_beams.koto_block,
+    SETUP_BELLE2: upsilon4s.block,
 }
-_ACCEPTANCE_BLOCKS = {
-    ACCEPTANCE_NONE: _no_acceptance_block,
+ACCEPTANCE_BLOCKS = {
+    ACCEPTANCE_NONE: no_acceptance_block,
     ACCEPTANCE_NA62: na62_acceptance.block,
+    ACCEPTANCE_KOTO: koto_acceptance.block,
+    ACCEPTANCE_BELLE2: belle2_acceptance.block,
+    ACCEPTANCE_MONOPHOTON: monophoton_acceptance.block,
 }
+
+
+def _code(table: dict[int, Any], block: Any) -> int:
+    """The code of a stage function (ValueError for one without a code: register it above)."""
+    for code, function in table.items():
+        if function is block:
+            return code
+    raise ValueError(f"{getattr(block, '__name__', block)!r} is not a registered block stage")
 
 
 def _dispatcher(name: str, table: dict[int, Any]) -> Any:
@@ -120,9 +117,9 @@ def _dispatcher(name: str, table: dict[int, Any]) -> Any:
     return stage
 
 
-process_stage = _dispatcher("process_stage", _PROCESS_BLOCKS)
-production_stage = _dispatcher("production_stage", _SETUP_BLOCKS)
-acceptance_stage = _dispatcher("acceptance_stage", _ACCEPTANCE_BLOCKS)
+process_stage = _dispatcher("process_stage", PROCESS_BLOCKS)
+production_stage = _dispatcher("production_stage", SETUP_BLOCKS)
+acceptance_stage = _dispatcher("acceptance_stage", ACCEPTANCE_BLOCKS)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -143,15 +140,7 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, fjac, weight_
             for c in range(4):
                 p[c, i, slot] = s[P_ROWS + 4 * slot + c, lane]
                 v[c, i, slot] = s[V_ROWS + 4 * slot + c, lane]
-        conjugate = 1 if s[CONJUGATE, lane] > 0.5 else 0
-        for slot in range(k):
-            pid[i, slot] = pid_template[conjugate, slot]
-        if nu_slot >= 0:
-            nu = np.int32(s[NU_PID, lane])
-            pid[i, nu_slot] = -nu if conjugate == 1 else nu
-            pid[i, nu_slot + 1] = -pid[i, nu_slot]
-        if choice_slot >= 0:
-            pid[i, choice_slot] = np.int32(s[CHOICE_PID, lane])
+        store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
         fjac[i] = s[WEIGHT, lane]
         weight_factor[i] = s[WEIGHT_FACTOR, lane]
         q2[i] = s[Q2, lane]
@@ -205,8 +194,14 @@ class FusedKernel:
     """
 
     def __init__(self, codes: tuple[int, int, int], process_args: tuple, setup_args: tuple, vertex_args: tuple,
-                 acceptance_args: tuple, store_template: tuple) -> None:
+                 acceptance_args: tuple, store_template: tuple, observables: tuple[str, ...] = ("q2",),
+                 regions: tuple[str, ...] = ("all",), selected_dtype: type = np.bool_,
+                 flag_regions: tuple[str, ...] = ()) -> None:
         self.codes = codes
+        self.observables = observables
+        self.regions = regions
+        self.selected_dtype = selected_dtype
+        self.flag_regions = flag_regions  # pass flags among selection probabilities (float rows)
         self.process_args = process_args
         self.setup_args = setup_args
         self.vertex_args = vertex_args
@@ -229,6 +224,20 @@ class FusedKernel:
         return (*self.store_template, batch.p, batch.v, batch.pid, batch.fjac, batch.weight_factor, batch.q2,
                 batch.observables, batch.selected)
 
+    def new_batch(self, n: int) -> Batch:
+        """Empty arrays for ``n`` events of this run."""
+        k = self.store_template[0].shape[1]
+        return Batch.empty(n, k, len(self.observables), len(self.regions), self.selected_dtype)
+
+    def observables_and_selected(self, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The batch's observables and selections by name (views of its arrays; pass flags
+        stored among probabilities come out as bool)."""
+        selected = dict(zip(self.regions, batch.selected, strict=True))
+        if batch.selected.dtype != np.bool_:
+            for region in self.flag_regions:
+                selected[region] = selected[region] > 0.5
+        return dict(zip(self.observables, batch.observables, strict=True)), selected
+
     def __call__(self, first_event: int, batch: Batch) -> None:
         """Fill ``batch`` with events ``first_event ..`` (all threads)."""
         if self._entry is None:
@@ -239,56 +248,28 @@ class FusedKernel:
         run_ranges(self._entry, args, batch.fjac.shape[0], BLOCK)
 
 
-def _setup_stage(producer: Any, seed: int) -> tuple[int, tuple]:
-    """(code, arguments) of the production setup's block stage."""
-    from gen.options import record
-    from phase_space.random import STREAM_PRODUCTION, stream_key
-
-    topology = producer.topology
-    k = np.int64(topology.n_slots)
-    if producer.setup in ("na62", "koto"):
-        grid = producer._grid
-        beam = record(producer.options, mean_probability=grid.mean_probability)
-        code = SETUP_NA62 if producer.setup == "na62" else SETUP_KOTO
-        return code, (stream_key(seed, STREAM_PRODUCTION), grid.p, grid.cdf, grid.guide, beam,
-                      float(producer.parent_mass), float(producer.parent_ctau_mm), k)
-    if producer.setup in ("rest", "ee"):
-        roots = np.flatnonzero(topology.mothers < 0).astype(np.int64)
-        return SETUP_AT_REST, (roots,)
-    raise NotImplementedError(producer.setup)
-
-
-def _acceptance_stage(acceptance: Any, context: dict[str, Any], seed: int) -> tuple[int, tuple]:
-    from phase_space.random import STREAM_ACCEPTANCE, stream_key
-
-    if acceptance.name == "none":
-        return ACCEPTANCE_NONE, ()
-    if acceptance.name == "na62":
-        return ACCEPTANCE_NA62, (stream_key(seed, STREAM_ACCEPTANCE), na62_acceptance.cut_record(acceptance.cuts),
-                                 np.int64(context["slots"][211][0]))
-    raise NotImplementedError(acceptance.name)
-
-
 def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, context: dict[str, Any],
                  seed: int, key: np.uint64) -> FusedKernel:
     """The fused kernel of a run: process ``prepared`` with its frozen VEGAS map, production
-    ``producer`` (``gen.production.Producer``), the acceptance model bound to the record."""
-    from gen.production.vertices import daughter_ranges
-    from phase_space.random import STREAM_PRODUCTION, stream_key
-
+    ``producer`` (``gen.production.Producer``), the acceptance model bound to the record
+    (each gives its block stage and arguments: ``Producer.stage``, ``acceptance.stage``)."""
     family = prepared.process.family
     topology = producer.topology
     process_args = (np.uint64(key), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
                     float(prepared.conjugate_fraction))
-    setup_code, setup_args = _setup_stage(producer, seed)
-    start, stop = daughter_ranges(topology.mothers)
-    vertex_args = (stream_key(seed, STREAM_PRODUCTION), start, stop, np.ascontiguousarray(topology.ctau_mm),
-                   producer.moves_the_parent)
-    acceptance_code, acceptance_args = _acceptance_stage(acceptance, context, seed)
+    setup_block, setup_args = producer.stage(seed)
+    vertex_block, vertex_args = producer.vertex_stage(seed)
+    assert vertex_block is vertices.block
+    acceptance_block, acceptance_args = acceptance.stage(context, seed)
     nu = np.flatnonzero(np.isin(np.abs(topology.pids[0]), (12, 14, 16)))
     nu_slot = int(nu[0]) if nu.size else -1
-    choice = np.flatnonzero(np.isin(np.abs(topology.pids[0]), (130, 310)) & (topology.status == 1))
-    choice_slot = int(choice[0]) if choice.size and family is p_to_pprime and prepared.params[
-        p_to_pprime.I_DAUGHTER_DECAY] == p_to_pprime.DECAY_K0_MIXING else -1
-    return FusedKernel((PROCESS_CODES[family], setup_code, acceptance_code), process_args, setup_args, vertex_args,
-                       acceptance_args, (topology.pids, np.int64(nu_slot), np.int64(choice_slot)))
+    # K⁰ → K_S/K_L: the one slot whose id is drawn per event
+    k0 = family is p_to_pprime and prepared.params[p_to_pprime.I_DAUGHTER_DECAY] == p_to_pprime.DECAY_K0_MIXING
+    choice_slot = int(np.flatnonzero((topology.pids[0] == 310) & (topology.status == 1))[0]) if k0 else -1
+    flags = getattr(acceptance, "flag_regions", None)
+    probabilities = flags is not None and len(flags) < len(acceptance.regions)
+    codes = (PROCESS_CODES[family], _code(SETUP_BLOCKS, setup_block), _code(ACCEPTANCE_BLOCKS, acceptance_block))
+    return FusedKernel(codes, process_args, setup_args, vertex_args, acceptance_args,
+                       (topology.pids, np.int64(nu_slot), np.int64(choice_slot)),
+                       tuple(acceptance.observables), tuple(acceptance.regions),
+                       np.float64 if probabilities else np.bool_, tuple(flags or ()))

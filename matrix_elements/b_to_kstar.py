@@ -37,8 +37,26 @@ import math
 import numpy as np
 
 from matrix_elements.form_factors import b_kstar as ffk
+from matrix_elements.record import store_process
 from matrix_elements.widths import breit_wigner2, integrate_q2
 from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    CONJUGATE,
+    JACOBIAN,
+    NU_PID,
+    P_ROWS,
+    Q2,
+    TMP,
+    VEGAS_X,
+    WEIGHT,
+    get,
+    move,
+    p_row,
+    put,
+    scratch,
+    vegas_point,
+)
 from phase_space.kinematics import (
     TWO_PI,
     axes_from_direction,
@@ -53,8 +71,7 @@ from phase_space.kinematics import (
 )
 from phase_space.maps import Q2_BREIT_WIGNER, Q2_FLAT, Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
-from phase_space.simd_math import sqrt, tan
-from phase_space.vegas_map import event_point
+from phase_space.simd_math import atan, sqrt, tan
 
 # --- parameter array layout -------------------------------------------------------------
 I_M_PARENT = 0  # m_B
@@ -231,28 +248,27 @@ def contracted_current(p, p_kaon, p_pion, p1, p2, params):
 
 
 @kernel
-def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
+def _event(u_q2, u_k2, u_cos_kaon, u_cos_nu, u_chi, cos_kstar, u_phi_kstar, u_phi_kaon, params):
     """One point of the chain in the B rest frame; returns dBR/du, q², k² and momenta.
 
-    ``u``: VEGAS dimensions ([u_q²], [u_k²], u_cosθ_K, u_cosθ_ν, u_χ'). Returns
-    ``(dbr_du, q2, k2, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion)``.
+    The VEGAS dimensions u_q² (unused in narrow-width mode), u_k² (K* Breit–Wigner only),
+    u_cosθ_K, u_cosθ_ν, u_χ'; the flat cosθ and φ of the K* and φ_K. Returns
+    ``(dbr_du, q2, k2, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion)``. Straight-line
+    code on scalars: a loop over events that calls it vectorises.
     """
     m_b = params[I_M_PARENT]
     m_v = params[I_M_KSTAR]
     m_kaon = params[I_M_KAON]
     m_pion = params[I_M_PION]
     mode = int(params[I_Q2_MODE])
-    j = 0
     if mode == Q2_NARROW:
         q2 = params[I_M_X] * params[I_M_X]
     elif mode == Q2_BREIT_WIGNER:
         m_x = params[I_M_X]
-        t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u[0]
+        t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u_q2
         q2 = m_x * m_x + m_x * params[I_WIDTH_X] * tan(t)
-        j = 1
     else:
-        q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u[0]
-        j = 1
+        q2 = params[I_Q2_MIN] + (params[I_Q2_MAX] - params[I_Q2_MIN]) * u_q2
     m_q = sqrt(q2)
 
     kstar_factor = params[I_KSTAR_FACTOR]
@@ -260,16 +276,15 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
         width = params[I_WIDTH_KSTAR]
         m_gamma = m_v * width
         k2_max = (m_b - m_q) ** 2
-        t_lo = math.atan((params[I_K2_MIN] - m_v * m_v) / m_gamma)
-        t_hi = math.atan((k2_max - m_v * m_v) / m_gamma)
-        k2 = m_v * m_v + m_gamma * tan(t_lo + (t_hi - t_lo) * u[j])
+        t_lo = atan((params[I_K2_MIN] - m_v * m_v) / m_gamma)
+        t_hi = atan((k2_max - m_v * m_v) / m_gamma)
+        k2 = m_v * m_v + m_gamma * tan(t_lo + (t_hi - t_lo) * u_k2)
         m_k = sqrt(k2)
         p_kaon_star = two_body_momentum(m_k, m_kaon, m_pion)
         # g² (dk²/du)|D_K*|²/(2π) · dΦ₂(K*→Kπ)/(du du)
         kstar_factor = (
             kstar_factor * (t_hi - t_lo) / m_gamma / TWO_PI * p_kaon_star / (4.0 * math.pi * m_k)
         )
-        j += 1
     else:
         k2 = m_v * m_v
         m_k = m_v
@@ -295,16 +310,16 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
         m_kaon,
         m_pion,
         (e_x, e_y, e_z),
-        2.0 * u[j] - 1.0,
+        2.0 * u_cos_kaon - 1.0,
         cos_phi_k,
         sin_phi_k,
     )
-    cos_chi, sin_chi = azimuth_cos_sin(u[j + 2])
+    cos_chi, sin_chi = azimuth_cos_sin(u_chi)
     cos_phi_nu = cos_chi * cos_phi_k + sin_chi * sin_phi_k
     sin_phi_nu = sin_chi * cos_phi_k - cos_chi * sin_phi_k
     x_axes = (e_x, (-e_y[0], -e_y[1], -e_y[2]), (-e_z[0], -e_z[1], -e_z[2]))
     p_nu, p_nubar = decay_in_frame(
-        p_x, p_star, m_q, 0.0, 0.0, x_axes, 2.0 * u[j + 1] - 1.0, cos_phi_nu, sin_phi_nu
+        p_x, p_star, m_q, 0.0, 0.0, x_axes, 2.0 * u_cos_nu - 1.0, cos_phi_nu, sin_phi_nu
     )
 
     # B (b̄) decay: the CP image of the B̄ formula (parity flip, ν ↔ ν̄)
@@ -318,19 +333,88 @@ def _event(u, cos_kstar, u_phi_kstar, u_phi_kaon, params):
 @batch_kernel(events=0)
 def integrand(u, params, out, start, stop):
     """dBR/du at points ``u[n, n_dim]`` (the VEGAS warm-up integrand; flat angles fixed)."""
+    j = u.shape[1] - 3  # u_cosθ_K; u_q² and u_k² before it, as the modes have them
+    k2_dim = j - 1 if params[I_KSTAR_BW] > 0.0 else 0
     for i in range(start, stop):
-        out[i] = _event(u[i], 0.3, 0.2, 0.1, params)[0]
+        out[i] = _event(u[i, 0], u[i, k2_dim], u[i, j], u[i, j + 1], u[i, j + 2], 0.3, 0.2, 0.1, params)[0]
+
+
+U_ROWS = TMP + 28  # scratch rows of the VEGAS dimensions, in _event's order
+PION_REST = TMP + 16  # the π before the parity flip (the π⁰ → γγ decay starts from it)
 
 
 @kernel
-def _store(p, i, slot, v, parity):
-    p[0, i, slot] = v[0]
-    p[1, i, slot] = parity * v[1]
-    p[2, i, slot] = parity * v[2]
-    p[3, i, slot] = parity * v[3]
+def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
+    """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
+    (:mod:`phase_space.block`), what :func:`generate` computes: momenta in the B rest frame
+    in the rows of slots B, K*, [X], ν, ν̄, K, π, [γ γ | K_S]; rows WEIGHT (dBR/du × VEGAS
+    Jacobian), Q2, CONJUGATE, NU_PID. A charge-conjugate event is the CP image of the event
+    generated (3-momenta reversed; the PDG ids flip in the record).
+    """
+    vegas_point(s, first, key, grid, inc, ninc)
+    dim = ninc.shape[0]
+    has_x = int(params[I_HAS_X])
+    decay = int(params[I_DAUGHTER_DECAY])
+    m_pion = params[I_M_PION]
+    cum_e = params[I_NU_CUM_E]
+    cum_mu = params[I_NU_CUM_MU]
+    # the VEGAS dimensions into constant rows (block.move): u_q², u_k², u_cosθ_K, u_cosθ_ν, u_χ'
+    j = dim - 3
+    move(s, VEGAS_X + j, U_ROWS + 2, 3)
+    move(s, VEGAS_X, U_ROWS, 1)
+    if params[I_KSTAR_BW] > 0.0:
+        move(s, VEGAS_X + j - 1, U_ROWS + 1, 1)
+    for lane in range(BLOCK):
+        aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+        dbr_du, q2, _, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion = _event(
+            s[U_ROWS, lane],
+            s[U_ROWS + 1, lane],
+            s[U_ROWS + 2, lane],
+            s[U_ROWS + 3, lane],
+            s[U_ROWS + 4, lane],
+            2.0 * uniform(key, aux + np.uint64(AUX_COS_KSTAR)) - 1.0,
+            uniform(key, aux + np.uint64(AUX_PHI_KSTAR)),
+            uniform(key, aux + np.uint64(AUX_PHI_KAON)),
+            params,
+        )
+        s[WEIGHT, lane] = dbr_du * s[JACOBIAN, lane]
+        s[Q2, lane] = q2
+        conjugate = uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction
+        s[CONJUGATE, lane] = 1.0 if conjugate else 0.0
+        parity = -1.0 if conjugate else 1.0
+        put(s, 0, P_ROWS, lane, _flip(p_b, parity))
+        put(s, 1, P_ROWS, lane, _flip(p_kstar, parity))
+        put(s, 2, P_ROWS, lane, _flip(p_x, parity))
+        put(s, 0, TMP, lane, _flip(p_nu, parity))
+        put(s, 1, TMP, lane, _flip(p_nubar, parity))
+        put(s, 2, TMP, lane, _flip(p_kaon, parity))
+        put(s, 3, TMP, lane, _flip(p_pion, parity))
+        put(s, 0, PION_REST, lane, p_pion)
+        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+        s[NU_PID, lane] = 12.0 if r_flavour < cum_e else (14.0 if r_flavour < cum_mu else 16.0)
+    s_nu = 2 + has_x
+    move(s, TMP, p_row(s_nu, 0), 16)  # ν, ν̄, K, π
+    s_extra = s_nu + 4
+    if decay == DECAY_PI0_GAMMA_GAMMA:
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
+            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
+            g1, g2 = two_body_decay(get(s, 0, PION_REST, lane), m_pion, 0.0, 0.0, cos_g, u_phi_g)
+            parity = 1.0 - 2.0 * s[CONJUGATE, lane]
+            put(s, 0, TMP, lane, _flip(g1, parity))
+            put(s, 1, TMP, lane, _flip(g2, parity))
+        move(s, TMP, p_row(s_extra, 0), 8)
+    elif decay == DECAY_K0_SHORT:
+        move(s, p_row(s_nu + 2, 0), p_row(s_extra, 0), 4)  # K⁰ → K_S (1 → 1)
 
 
-@batch_kernel(events=10)
+@kernel
+def _flip(v, parity):
+    return (v[0], parity * v[1], parity * v[2], parity * v[3])
+
+
+@batch_kernel(events=10, min_per_thread=BLOCK)
 def generate(
     key,
     first_event,
@@ -353,58 +437,12 @@ def generate(
     ``pid[n, k]``, ``fjac[n]`` = dBR/du × Jacobian, ``q2_out[n]``. Record slots: B, K*, [X],
     ν, ν̄, K, π, then γ γ (π⁰ decay) or K_S (K⁰ → K_S).
     """
-    dim = ninc.shape[0]
-    n_slot = pid_template.shape[1]
-    has_x = int(params[I_HAS_X])
-    decay = int(params[I_DAUGHTER_DECAY])
-    m_pion = params[I_M_PION]
-    s_nu = 2 + has_x
-    s_kaon = s_nu + 2
-    s_extra = s_kaon + 2
-    cum_e = params[I_NU_CUM_E]
-    cum_mu = params[I_NU_CUM_MU]
-    y = np.empty(dim)
-    u = np.empty(dim)
-    for i in range(start, stop):
-        base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        jac = event_point(key, base, grid, inc, ninc, y, u)
-        aux = base + np.uint64(dim)
-        dbr_du, q2, _, p_b, p_kstar, p_x, p_nu, p_nubar, p_kaon, p_pion = _event(
-            u,
-            2.0 * uniform(key, aux + np.uint64(AUX_COS_KSTAR)) - 1.0,
-            uniform(key, aux + np.uint64(AUX_PHI_KSTAR)),
-            uniform(key, aux + np.uint64(AUX_PHI_KAON)),
-            params,
-        )
-        fjac[i] = dbr_du * jac
-        q2_out[i] = q2
-        row = 0
-        if conjugate_fraction > 0.0:
-            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
-        # the conjugate event is the CP image: PDG ids flip, 3-momenta reverse
-        parity = 1.0 if row == 0 else -1.0
-        for s in range(n_slot):
-            pid[i, s] = pid_template[row, s]
-        _store(p, i, 0, p_b, parity)
-        _store(p, i, 1, p_kstar, parity)
-        if has_x == 1:
-            _store(p, i, 2, p_x, parity)
-        _store(p, i, s_nu, p_nu, parity)
-        _store(p, i, s_nu + 1, p_nubar, parity)
-        _store(p, i, s_kaon, p_kaon, parity)
-        _store(p, i, s_kaon + 1, p_pion, parity)
-        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-        pid[i, s_nu] = nu_id if row == 0 else -nu_id
-        pid[i, s_nu + 1] = -pid[i, s_nu]
-        if decay == DECAY_PI0_GAMMA_GAMMA:
-            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
-            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
-            g1, g2 = two_body_decay(p_pion, m_pion, 0.0, 0.0, cos_g, u_phi_g)
-            _store(p, i, s_extra, g1, parity)
-            _store(p, i, s_extra + 1, g2, parity)
-        elif decay == DECAY_K0_SHORT:
-            _store(p, i, s_extra, p_kaon, parity)  # K⁰ → K_S (1 → 1)
+    s = scratch()
+    nu_slot = 2 + int(params[I_HAS_X])
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        block(s, first_event + i0, key, grid, inc, ninc, params, conjugate_fraction)
+        store_process(s, i0, n, pid_template, nu_slot, -1, p, pid, fjac, q2_out)
 
 
 # --- analytic rates ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ import numpy as np
 from matrix_elements.form_factors import FF_K_TO_PI, FF_SIZE
 from matrix_elements.form_factors import b_k as ff_b_k
 from matrix_elements.form_factors import k_pi as ff_k_pi
+from matrix_elements.record import store_process
 from matrix_elements.widths import (
     breit_wigner2,
     dwidth_dq2_p_to_pprime_nunu,
@@ -51,6 +52,7 @@ from phase_space.block import (
     move,
     p_row,
     put,
+    scratch,
     vegas_point,
 )
 from phase_space.kinematics import (
@@ -70,7 +72,6 @@ from phase_space.maps import (
 )
 from phase_space.random import STRIDE, uniform
 from phase_space.simd_math import sqrt
-from phase_space.vegas_map import event_point
 
 # --- parameter array layout -------------------------------------------------------------
 I_M_PARENT = 0  # m_P [GeV]
@@ -251,14 +252,6 @@ def integrand(u, params, out, start, stop):
         out[i] = _event(u[i, 0], u[i, last], 0.5, 0.25, 0.25, params)[0]
 
 
-@kernel
-def _store(p, i, slot, v):
-    p[0, i, slot] = v[0]
-    p[1, i, slot] = v[1]
-    p[2, i, slot] = v[2]
-    p[3, i, slot] = v[3]
-
-
 # auxiliary uniforms, after the VEGAS dimensions of an event (flat, not mapped)
 AUX_COS_DAUGHTER = 0
 AUX_PHI_DAUGHTER = 1
@@ -268,7 +261,7 @@ AUX_CONJUGATE = 4
 AUX_DAUGHTER_DECAY = 5  # two uniforms: π⁰ → γγ angles, or K_S/K_L choice
 
 
-@batch_kernel(events=10)
+@batch_kernel(events=10, min_per_thread=BLOCK)
 def generate(
     key,
     first_event,
@@ -285,7 +278,8 @@ def generate(
     start,
     stop,
 ):
-    """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map.
+    """Generate events ``first_event ..`` of stream ``key`` with the frozen VEGAS map
+    (:func:`block` per block of events, copied into the batch arrays).
 
     Parameters
     ----------
@@ -301,60 +295,14 @@ def generate(
     fjac : out float64[n], dBR/du × VEGAS Jacobian (weight × number of events).
     q2_out : out float64[n], q² = (p_ν + p_ν̄)² in GeV².
     """
-    dim = ninc.shape[0]
-    n_slot = pid_template.shape[1]
+    s = scratch()
     has_x = int(params[I_HAS_X])
-    decay = int(params[I_DAUGHTER_DECAY])
-    m_daughter = params[I_M_DAUGHTER]
-    s_nu = 2 + has_x
-    cum_e = params[I_NU_CUM_E]
-    cum_mu = params[I_NU_CUM_MU]
-    y = np.empty(dim)
-    u = np.empty(dim)
-    for i in range(start, stop):
-        base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        jac = event_point(key, base, grid, inc, ninc, y, u)
-        aux = base + np.uint64(dim)
-        dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
-            u[0],
-            u[dim - 1],
-            2.0 * uniform(key, aux + np.uint64(AUX_COS_DAUGHTER)) - 1.0,
-            uniform(key, aux + np.uint64(AUX_PHI_DAUGHTER)),
-            uniform(key, aux + np.uint64(AUX_PHI_NU)),
-            params,
-        )
-        fjac[i] = dbr_du * jac
-        q2_out[i] = q2
-        _store(p, i, 0, p_parent)
-        _store(p, i, 1, p_daughter)
-        if has_x == 1:
-            _store(p, i, 2, p_x)
-        _store(p, i, s_nu, p_nu)
-        _store(p, i, s_nu + 1, p_nubar)
-
-        row = 0
-        if conjugate_fraction > 0.0:
-            row = 1 if uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction else 0
-        for s in range(n_slot):
-            pid[i, s] = pid_template[row, s]
-        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-        # the conjugate event carries ν̄ in the ν slot: every PDG id flips (CP)
-        pid[i, s_nu] = nu_id if row == 0 else -nu_id
-        pid[i, s_nu + 1] = -pid[i, s_nu]
-
-        if decay == DECAY_PI0_GAMMA_GAMMA:
-            cos_g = 2.0 * uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY)) - 1.0
-            u_phi_g = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY + 1))
-            g1, g2 = two_body_decay(p_daughter, m_daughter, 0.0, 0.0, cos_g, u_phi_g)
-            _store(p, i, s_nu + 2, g1)
-            _store(p, i, s_nu + 3, g2)
-        elif decay == DECAY_K0_MIXING:
-            # K⁰ is a 50/50 superposition of K_S and K_L (physics.md §11); the 1 → 1
-            # step keeps the momentum, as Pythia and EvtGen record it
-            _store(p, i, s_nu + 2, p_daughter)
-            r_k = uniform(key, aux + np.uint64(AUX_DAUGHTER_DECAY))
-            pid[i, s_nu + 2] = PID_K_SHORT if r_k < 0.5 else PID_K_LONG
+    nu_slot = 2 + has_x
+    choice_slot = 4 + has_x if int(params[I_DAUGHTER_DECAY]) == DECAY_K0_MIXING else -1
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        block(s, first_event + i0, key, grid, inc, ninc, params, conjugate_fraction)
+        store_process(s, i0, n, pid_template, nu_slot, choice_slot, p, pid, fjac, q2_out)
 
 
 U_COS_NU = TMP + 8  # scratch row of u_cosθ_ν
@@ -370,7 +318,7 @@ def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
     charge-conjugate event), NU_PID (12, 14 or 16) and, for K⁰ → K_S/K_L, CHOICE_PID are
     filled. The same uniforms as :func:`generate`, so the same events.
     """
-    vegas_point(s, key, first, grid, inc, ninc)
+    vegas_point(s, first, key, grid, inc, ninc)
     dim = ninc.shape[0]
     has_x = int(params[I_HAS_X])
     decay = int(params[I_DAUGHTER_DECAY])

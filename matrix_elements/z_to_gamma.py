@@ -30,21 +30,38 @@ import math
 import numpy as np
 
 from matrix_elements.constants import GEV2_TO_PB
+from matrix_elements.record import store_process
 from matrix_elements.widths import breit_wigner2, integrate_q2
 from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    CONJUGATE,
+    JACOBIAN,
+    NU_PID,
+    P_ROWS,
+    Q2,
+    TMP,
+    VEGAS_X,
+    WEIGHT,
+    fill,
+    move,
+    put,
+    scratch,
+    vegas_point,
+)
 from phase_space.kinematics import (
-    TWO_PI,
     axes_from_direction,
     azimuth_cos_sin,
+    boost_factors,
     boost_from_rest,
+    boost_with,
     decay_in_frame,
     dot,
     levi_civita_vector,
 )
 from phase_space.maps import Q2_NARROW, resonance_map
 from phase_space.random import STRIDE, uniform
-from phase_space.simd_math import sqrt, tan
-from phase_space.vegas_map import event_point
+from phase_space.simd_math import normal_pair, sqrt, tan
 
 MODE_Z_DECAY = 0
 MODE_EE = 1
@@ -220,30 +237,25 @@ def _boost_to_rest_of(p, frame, m_frame):
 
 
 @kernel
-def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
-    """One point in the rest frame of the Z (decay) or of the e⁺e⁻ pair (scattering).
+def _event(u_q2, u_cos_gamma, u_cos_nu, u_phi_nu, u_phi_gamma, sqrt_s_event, params):
+    """One point in the rest frame of the Z (decay) or of the e⁺e⁻ pair (scattering), from
+    its unit-cube variables: u_q² (unused in narrow-width mode), cosθ_γ = 2u − 1, cosθ_ν,
+    φ_ν = 2πu (X helicity frame) and φ_γ (which are VEGAS dimensions and which flat
+    auxiliaries depends on the mode: module docstring).
 
     Returns ``(weight_per_du, q2, p_gamma, p_x, p_nu, p_nubar)`` with 4-tuples in GeV; the
     weight is dBR/du (Z) or dσ/du in pb (e⁺e⁻).
     """
     mode = int(params[I_MODE])
     m_x_pole = params[I_M_X]
-    j = 0
     if int(params[I_Q2_MODE]) == Q2_NARROW:
         q2 = m_x_pole * m_x_pole
     else:
-        t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u[0]
+        t = params[I_T_MIN] + (params[I_T_MAX] - params[I_T_MIN]) * u_q2
         q2 = m_x_pole * m_x_pole + m_x_pole * params[I_WIDTH_X] * tan(t)
-        j = 1
     m_total = params[I_M_Z] if mode == MODE_Z_DECAY else sqrt_s_event
-    if mode == MODE_Z_DECAY:
-        cos_g = cos_gamma_flat
-        cos_nu = 2.0 * u[j] - 1.0
-        u_phi_nu = u_phi_nu_flat
-    else:
-        cos_g = 2.0 * u[j] - 1.0
-        cos_nu = 2.0 * u[j + 1] - 1.0
-        u_phi_nu = u[j + 2]
+    cos_g = 2.0 * u_cos_gamma - 1.0
+    cos_nu = 2.0 * u_cos_nu - 1.0
     if q2 <= 0.0 or q2 >= m_total * m_total:
         zero = (0.0, 0.0, 0.0, 0.0)
         return 0.0, q2, zero, zero, zero, zero
@@ -283,16 +295,14 @@ def _event(u, cos_gamma_flat, u_phi_gamma, u_phi_nu_flat, sqrt_s_event, params):
 def integrand(u, params, out, start, stop):
     """The VEGAS warm-up integrand at the nominal √s (flat angles fixed)."""
     sqrt_s = params[I_SQRT_S]
+    last = u.shape[1] - 1
+    ee = int(params[I_MODE]) == MODE_EE
     for i in range(start, stop):
-        out[i] = _event(u[i], 0.3, 0.2, 0.1, sqrt_s, params)[0]
-
-
-@kernel
-def _store(p, i, slot, v):
-    p[0, i, slot] = v[0]
-    p[1, i, slot] = v[1]
-    p[2, i, slot] = v[2]
-    p[3, i, slot] = v[3]
+        # Z: [u_q²], u_cosθ_ν; e⁺e⁻: [u_q²], u_cosθ_γ, u_cosθ_ν, u_φν (flat ones fixed here)
+        if ee:
+            out[i] = _event(u[i, 0], u[i, last - 2], u[i, last - 1], u[i, last], 0.2, sqrt_s, params)[0]
+        else:
+            out[i] = _event(u[i, 0], 0.65, u[i, last], 0.1, 0.2, sqrt_s, params)[0]
 
 
 @kernel
@@ -301,19 +311,94 @@ def _beams(params, u1, u2):
     e_beam = 0.5 * params[I_SQRT_S]
     spread = params[I_SPREAD]
     m_e = params[I_M_E]
-    e_minus = e_beam
-    e_plus = e_beam
-    if spread > 0.0:
-        # Box–Muller: two independent Gaussian deviations of the beam energies
-        radius = sqrt(-2.0 * math.log1p(-u1))
-        e_minus = e_beam * (1.0 + spread * radius * math.cos(TWO_PI * u2))
-        e_plus = e_beam * (1.0 + spread * radius * math.sin(TWO_PI * u2))
+    # Box–Muller: two independent Gaussian deviations of the beam energies (× 0 without spread)
+    g1, g2 = normal_pair(u1, u2)
+    e_minus = e_beam * (1.0 + spread * g1)
+    e_plus = e_beam * (1.0 + spread * g2)
     pz_minus = sqrt((e_minus - m_e) * (e_minus + m_e))
     pz_plus = sqrt((e_plus - m_e) * (e_plus + m_e))
     return (e_minus, 0.0, 0.0, pz_minus), (e_plus, 0.0, 0.0, -pz_plus)
 
 
-@batch_kernel(events=10)
+U_ROWS = TMP + 24  # scratch rows of u_q², u_cosθ_γ, u_cosθ_ν, u_φν
+
+
+@kernel
+def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):  # noqa: ARG001 - C-even
+    """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
+    (:mod:`phase_space.block`), what :func:`generate` computes. Z at rest: slots Z, γ, X, ν,
+    ν̄ (Z frame). e⁺e⁻: e⁻, e⁺ (beams), γ, X, ν, ν̄ in the lab (the c.m. frame boosted along
+    z by the beam energies). Rows WEIGHT (dBR/du or dσ/du in pb, × VEGAS Jacobian), Q2,
+    CONJUGATE (0: charge conjugation is the identity here), NU_PID.
+    """
+    vegas_point(s, first, key, grid, inc, ninc)
+    dim = ninc.shape[0]
+    ee = int(params[I_MODE]) == MODE_EE
+    cum_e = params[I_NU_CUM_E]
+    cum_mu = params[I_NU_CUM_MU]
+    m_z = params[I_M_Z]
+    # the unit-cube variables into constant rows: VEGAS dimensions, then the flat ones
+    narrow = int(params[I_Q2_MODE]) == Q2_NARROW
+    j = 0 if narrow else 1
+    move(s, VEGAS_X, U_ROWS, 1)
+    if ee:
+        move(s, VEGAS_X + j, U_ROWS + 1, 3)
+    else:
+        move(s, VEGAS_X + j, U_ROWS + 2, 1)
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            s[U_ROWS + 1, lane] = uniform(key, aux + np.uint64(AUX_COS_GAMMA))
+            s[U_ROWS + 3, lane] = uniform(key, aux + np.uint64(AUX_PHI_NU))
+    fill(s, CONJUGATE, 0.0)
+    if ee:
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            beam_minus, beam_plus = _beams(
+                params, uniform(key, aux + np.uint64(AUX_BEAM)), uniform(key, aux + np.uint64(AUX_BEAM + 1))
+            )
+            total = (beam_minus[0] + beam_plus[0], 0.0, 0.0, beam_minus[3] + beam_plus[3])
+            weight, q2, p_gamma, p_x, p_nu, p_nubar = _event(
+                s[U_ROWS, lane], s[U_ROWS + 1, lane], s[U_ROWS + 2, lane], s[U_ROWS + 3, lane],
+                uniform(key, aux + np.uint64(AUX_PHI_GAMMA)), sqrt(dot(total, total)), params,
+            )
+            # unequal beams: carry the c.m. frame to the lab (equal ones: exactly as generated)
+            moving = total[3] != 0.0
+            into_lab = boost_factors(total)
+            s[WEIGHT, lane] = weight * s[JACOBIAN, lane]
+            s[Q2, lane] = q2
+            put(s, 0, P_ROWS, lane, beam_minus)
+            put(s, 1, P_ROWS, lane, beam_plus)
+            put(s, 2, P_ROWS, lane, _lab(p_gamma, into_lab, moving))
+            put(s, 3, P_ROWS, lane, _lab(p_x, into_lab, moving))
+            put(s, 4, P_ROWS, lane, _lab(p_nu, into_lab, moving))
+            put(s, 5, P_ROWS, lane, _lab(p_nubar, into_lab, moving))
+            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+            s[NU_PID, lane] = 12.0 if r_flavour < cum_e else (14.0 if r_flavour < cum_mu else 16.0)
+    else:
+        for lane in range(BLOCK):
+            aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
+            weight, q2, p_gamma, p_x, p_nu, p_nubar = _event(
+                s[U_ROWS, lane], s[U_ROWS + 1, lane], s[U_ROWS + 2, lane], s[U_ROWS + 3, lane],
+                uniform(key, aux + np.uint64(AUX_PHI_GAMMA)), m_z, params,
+            )
+            s[WEIGHT, lane] = weight * s[JACOBIAN, lane]
+            s[Q2, lane] = q2
+            put(s, 0, P_ROWS, lane, (m_z, 0.0, 0.0, 0.0))
+            put(s, 1, P_ROWS, lane, p_gamma)
+            put(s, 2, P_ROWS, lane, p_x)
+            put(s, 3, P_ROWS, lane, p_nu)
+            put(s, 4, P_ROWS, lane, p_nubar)
+            r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
+            s[NU_PID, lane] = 12.0 if r_flavour < cum_e else (14.0 if r_flavour < cum_mu else 16.0)
+
+
+@kernel
+def _lab(p, into_lab, moving):
+    lab = boost_with(p, into_lab)
+    return lab if moving else p
+
+
+@batch_kernel(events=10, min_per_thread=BLOCK)
 def generate(
     key,
     first_event,
@@ -322,7 +407,7 @@ def generate(
     ninc,
     params,
     pid_template,
-    conjugate_fraction,  # noqa: ARG001 - the family's common signature; Z and e⁺e⁻ are C-even
+    conjugate_fraction,
     p,
     pid,
     fjac,
@@ -330,71 +415,14 @@ def generate(
     start,
     stop,
 ):
-    """Generate events; same contract as ``p_to_pprime.generate``.
-
-    Z at rest: slots Z, γ, X, ν, ν̄ (Z frame). e⁺e⁻: e⁻, e⁺ (status 4), γ, X, ν, ν̄ in the lab
-    (the c.m. frame boosted along z by the beam energies). ``fjac`` is dBR/du (Z) or dσ/du in
-    pb (e⁺e⁻) × Jacobian. Charge conjugation is the identity for these processes.
-    """
-    dim = ninc.shape[0]
-    n_slot = pid_template.shape[1]
-    mode = int(params[I_MODE])
-    offset = 1 if mode == MODE_EE else 0  # slot of the photon − 1
-    cum_e = params[I_NU_CUM_E]
-    cum_mu = params[I_NU_CUM_MU]
-    m_z = params[I_M_Z]
-    y = np.empty(dim)
-    u = np.empty(dim)
-    for i in range(start, stop):
-        base = np.uint64(first_event + i) * np.uint64(STRIDE)
-        jac = event_point(key, base, grid, inc, ninc, y, u)
-        aux = base + np.uint64(dim)
-        if mode == MODE_EE:
-            beam_minus, beam_plus = _beams(
-                params,
-                uniform(key, aux + np.uint64(AUX_BEAM)),
-                uniform(key, aux + np.uint64(AUX_BEAM + 1)),
-            )
-            total = (
-                beam_minus[0] + beam_plus[0],
-                0.0,
-                0.0,
-                beam_minus[3] + beam_plus[3],
-            )
-            sqrt_s = sqrt(dot(total, total))
-        else:
-            total = (m_z, 0.0, 0.0, 0.0)
-            sqrt_s = m_z
-        weight, q2, p_gamma, p_x, p_nu, p_nubar = _event(
-            u,
-            2.0 * uniform(key, aux + np.uint64(AUX_COS_GAMMA)) - 1.0,
-            uniform(key, aux + np.uint64(AUX_PHI_GAMMA)),
-            uniform(key, aux + np.uint64(AUX_PHI_NU)),
-            sqrt_s,
-            params,
-        )
-        fjac[i] = weight * jac
-        q2_out[i] = q2
-        for s in range(n_slot):
-            pid[i, s] = pid_template[0, s]
-        if mode == MODE_EE:
-            _store(p, i, 0, beam_minus)
-            _store(p, i, 1, beam_plus)
-            if total[3] != 0.0:  # unequal beams: carry the c.m. frame to the lab
-                p_gamma = boost_from_rest(p_gamma, total)
-                p_x = boost_from_rest(p_x, total)
-                p_nu = boost_from_rest(p_nu, total)
-                p_nubar = boost_from_rest(p_nubar, total)
-        else:
-            _store(p, i, 0, total)
-        _store(p, i, offset + 1, p_gamma)
-        _store(p, i, offset + 2, p_x)
-        _store(p, i, offset + 3, p_nu)
-        _store(p, i, offset + 4, p_nubar)
-        r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
-        nu_id = 12 if r_flavour < cum_e else (14 if r_flavour < cum_mu else 16)
-        pid[i, offset + 3] = nu_id
-        pid[i, offset + 4] = -nu_id
+    """Generate events (:func:`block` per block of events); same contract as
+    ``p_to_pprime.generate``. ``fjac`` is dBR/du (Z) or dσ/du in pb (e⁺e⁻) × Jacobian."""
+    s = scratch()
+    nu_slot = 4 if int(params[I_MODE]) == MODE_EE else 3
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        block(s, first_event + i0, key, grid, inc, ninc, params, conjugate_fraction)
+        store_process(s, i0, n, pid_template, nu_slot, -1, p, pid, fjac, q2_out)
 
 
 # --- analytic rates ---------------------------------------------------------------------

@@ -60,7 +60,7 @@ N_OBSERVABLES = 8
 OBSERVABLE = VEGAS_X + MAX_DIM
 N_SELECTED = 24
 SELECTED = OBSERVABLE + N_OBSERVABLES
-N_TMP = 16
+N_TMP = 32
 TMP = SELECTED + N_SELECTED
 BOOST_FACTORS = TMP + N_TMP  # four rows each, for boost_slots
 BOOST_IN = BOOST_FACTORS + 4
@@ -167,7 +167,7 @@ def boost_slots(s, first_slot, stop_slot):
 
 
 @kernel
-def vegas_point(s, key, first, grid, inc, ninc):
+def vegas_point(s, first, key, grid, inc, ninc):
     """The VEGAS point of every lane: uniforms ``y_d`` at counters ``(first + lane)·STRIDE + d``
     of stream ``key``, mapped by the frozen VEGAS map (``phase_space.vegas_map``) into rows
     ``VEGAS_X + d``; the Jacobian dx/dy into row JACOBIAN.
@@ -193,7 +193,7 @@ def vegas_point(s, key, first, grid, inc, ninc):
 
 
 @kernel
-def uniforms(s, row, key, first, counter):
+def uniforms(s, first, key, row, counter):
     """Row ``row`` = uniform number ``counter`` of each lane's event (stream ``key``)."""
     for lane in range(BLOCK):
         s[row, lane] = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(counter))

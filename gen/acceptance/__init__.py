@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from gen import options
+from phase_space._jit import kernel
+from phase_space.block import BLOCK, OBSERVABLE, Q2, SELECTED, fill
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class NoAcceptance:
     cuts: NoCuts = field(default_factory=NoCuts)
     name: str = "none"
     regions: tuple[str, ...] = ("all",)
+    observables: tuple[str, ...] = ("q2",)
     signal_regions: tuple[str, ...] = ("all",)  # what scans plot
     signatures: tuple[str, ...] = ("b_meson", "monophoton", "k_plus", "k_long")
     setups: tuple[str, ...] = ("rest", "ee", "na62", "koto", "belle2")
@@ -42,6 +45,10 @@ class NoAcceptance:
     @property
     def efficiency(self) -> dict[str, float]:
         return {"all": 1.0}
+
+    def stage(self, context: dict[str, Any], seed: int) -> tuple[Any, tuple]:  # noqa: ARG002
+        """The block stage of the fused kernel (``gen.pipeline``) and its arguments."""
+        return no_acceptance_block, ()
 
     def apply(
         self,
@@ -55,6 +62,14 @@ class NoAcceptance:
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Observables ``{"q2": q²}`` (GeV², generator level) and ``{"all": True}``."""
         return {"q2": q2}, {"all": np.ones(q2.shape[0], dtype=bool)}
+
+
+@kernel
+def no_acceptance_block(s, first):  # noqa: ARG001 - the stages' common signature
+    """Acceptance ``none``: observable q², and every event in region ``all``."""
+    for lane in range(BLOCK):
+        s[OBSERVABLE, lane] = s[Q2, lane]
+    fill(s, SELECTED, 1.0)
 
 
 # name → "module:class"; imported on first use

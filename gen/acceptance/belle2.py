@@ -40,8 +40,22 @@ from gen.options import option, record
 from gen.production.upsilon4s import OTHER_B_SLOT, SIGNAL_B_SLOT
 from matrix_elements.form_factors.b_k import F_PLUS, bsz
 from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
-from phase_space._jit import batch_kernel
-from phase_space.simd_math import sqrt
+from phase_space._jit import batch_kernel, kernel
+from phase_space.block import (
+    BLOCK,
+    OBSERVABLE,
+    P_ROWS,
+    Q2,
+    SELECTED,
+    TMP,
+    fill,
+    get,
+    load_rows,
+    move,
+    p_row,
+    scratch,
+)
+from phase_space.simd_math import acos, sqrt
 
 # generated-q² binning of the number densities [C, knunu-mini reinterpretation-mini.py]: an
 # underflow bin (−1, 0) and 100 bins of 0.22885 GeV² up to 22.885 ≈ (m_B − m_K)²
@@ -143,15 +157,6 @@ def q2_gen_bin(q2: np.ndarray) -> np.ndarray:
     return np.where((index < 0) | (index >= n_bins), n_bins, index)
 
 
-@batch_kernel(events=1)
-def _gather_columns(table, column, out, start, stop):
-    """``out[r, i] = table[r, column[i]]`` with C-ordered rows (numpy's ``table[:, column]``
-    comes out column-major, which the per-region sums would read with a stride)."""
-    for r in range(table.shape[0]):
-        for i in range(start, stop):
-            out[r, i] = table[r, column[i]]
-
-
 @dataclass(frozen=True)
 class Belle2Cuts:
     """Geometric acceptance of the signal-side tracks (experiments.md §3.2)."""
@@ -164,31 +169,90 @@ class Belle2Cuts:
                               check=lambda x: 0 < x <= 180, expected="an angle in (0, 180]")
 
 
-@batch_kernel(events=0, axis=1)
-def _observe(p, h_slot, track_slots, cuts, q2_rec, p_h, theta_h, in_cdc, start, stop):
-    """Per event of ``p[4, n, k]`` (lab, GeV; beams in slots 0 and 1): q²_rec = (P/2 − p_h)²
-    (GeV²), |p_h| (GeV) and θ_h (rad) of the hadron system in slot ``h_slot``, and whether all
-    ``track_slots`` have θ inside the cut record's [theta_min, theta_max] (degrees)."""
-    for i in range(start, stop):
-        c = cuts[0]
-        cos_min = math.cos(math.radians(c.theta_max))
-        cos_max = math.cos(math.radians(c.theta_min))
-        d = (
-            0.5 * (p[0, i, 0] + p[0, i, 1]) - p[0, i, h_slot],
-            0.5 * (p[1, i, 0] + p[1, i, 1]) - p[1, i, h_slot],
-            0.5 * (p[2, i, 0] + p[2, i, 1]) - p[2, i, h_slot],
-            0.5 * (p[3, i, 0] + p[3, i, 1]) - p[3, i, h_slot],
-        )
-        q2_rec[i] = d[0] * d[0] - d[1] * d[1] - d[2] * d[2] - d[3] * d[3]
-        momentum = sqrt(p[1, i, h_slot] ** 2 + p[2, i, h_slot] ** 2 + p[3, i, h_slot] ** 2)
-        p_h[i] = momentum
-        theta_h[i] = math.acos(p[3, i, h_slot] / momentum) if momentum > 0.0 else 0.0
-        inside = track_slots.size > 0  # no charged track (K_S/K_L left undecayed): not reconstructed
-        for s in track_slots:
-            norm = sqrt(p[1, i, s] ** 2 + p[2, i, s] ** 2 + p[3, i, s] ** 2)
-            cos_theta = p[3, i, s] / norm if norm > 0.0 else 1.0
-            inside = inside and cos_min <= cos_theta <= cos_max
-        in_cdc[i] = inside
+OBSERVABLES = ("q2", "q2_rec", "p_h", "theta_h")
+HADRON = TMP  # scratch rows of the hadron system's momentum
+TRACK = TMP + 4  # of the track being tested
+Q2_BIN = TMP + 8  # the generated-q² column of the efficiency table
+
+
+@kernel
+def _column(q2, edges):
+    """Column of :func:`efficiency_table` for generated q² ``q2`` (GeV²): the bin of ``edges``
+    (numpy's searchsorted(side="right") − 1), and the last column beyond the binning."""
+    lo = 0
+    hi = edges.shape[0]
+    while lo < hi:  # first edge > q2
+        mid = (lo + hi) // 2
+        if edges[mid] <= q2:
+            lo = mid + 1
+        else:
+            hi = mid
+    index = lo - 1
+    n_bins = edges.shape[0] - 1
+    return n_bins if index < 0 or index >= n_bins else index
+
+
+@kernel
+def block(s, first, key, cuts, hadron_slot, track_slots, table, edges):  # noqa: ARG001
+    """The Belle II observables and selections of every lane of the scratch block ``s``.
+
+    Rows OBSERVABLE + j: :data:`OBSERVABLES` (q² and q²_rec = (P_beams/2 − p_h)² in GeV²,
+    |p_h| in GeV and θ_h in rad of the hadron system in slot ``hadron_slot``; beams in slots 0
+    and 1). Row SELECTED: 1 when every ``track_slots`` track is inside the CDC polar range of
+    the cut record (degrees), 0 otherwise or without a track. Rows SELECTED + 1 + r: the
+    selection probability ``table[r, column(q²)]`` (an empty ``table`` for modes without a
+    published map).
+    """
+    c = cuts[0]
+    cos_min = math.cos(math.radians(c.theta_max))
+    cos_max = math.cos(math.radians(c.theta_min))
+    move(s, p_row(hadron_slot, 0), HADRON, 4)
+    for lane in range(BLOCK):
+        beams = get(s, 0, P_ROWS, lane)
+        beam2 = get(s, 1, P_ROWS, lane)
+        h = get(s, 0, HADRON, lane)
+        d = (0.5 * (beams[0] + beam2[0]) - h[0], 0.5 * (beams[1] + beam2[1]) - h[1],
+             0.5 * (beams[2] + beam2[2]) - h[2], 0.5 * (beams[3] + beam2[3]) - h[3])
+        momentum = sqrt(h[1] * h[1] + h[2] * h[2] + h[3] * h[3])
+        s[OBSERVABLE, lane] = s[Q2, lane]
+        s[OBSERVABLE + 1, lane] = d[0] * d[0] - d[1] * d[1] - d[2] * d[2] - d[3] * d[3]
+        s[OBSERVABLE + 2, lane] = momentum
+        s[OBSERVABLE + 3, lane] = acos(h[3] / momentum) if momentum > 0.0 else 0.0
+    # no charged track (K_S/K_L left undecayed): not reconstructed
+    fill(s, SELECTED, 1.0 if track_slots.shape[0] > 0 else 0.0)
+    for t in range(track_slots.shape[0]):
+        move(s, p_row(track_slots[t], 0), TRACK, 4)
+        for lane in range(BLOCK):
+            track = get(s, 0, TRACK, lane)
+            norm = sqrt(track[1] * track[1] + track[2] * track[2] + track[3] * track[3])
+            cos_theta = track[3] / norm if norm > 0.0 else 1.0
+            inside = (cos_min <= cos_theta) & (cos_theta <= cos_max)
+            s[SELECTED, lane] = s[SELECTED, lane] if inside else 0.0
+    if table.shape[0] > 0:
+        for lane in range(BLOCK):  # a bin search per lane: its own loop
+            s[Q2_BIN, lane] = _column(s[Q2, lane], edges)
+        for r in range(table.shape[0]):
+            for lane in range(BLOCK):
+                s[SELECTED + 1 + r, lane] = table[r, int(s[Q2_BIN, lane])]
+
+
+@batch_kernel(events=2, axis=1, min_per_thread=BLOCK)
+def _observe(key, first_event, p, q2, cuts, hadron_slot, track_slots, table, edges, observables, selected,
+             start, stop):
+    """Batch form of :func:`block` on lab momenta ``p[4, n, k]``: ``observables[4, n]``,
+    ``selected[1 + table rows, n]``."""
+    s = scratch()
+    for i0 in range(start, stop, BLOCK):
+        n = min(BLOCK, stop - i0)
+        load_rows(s, P_ROWS, p, i0, n)
+        for lane in range(BLOCK):
+            s[Q2, lane] = q2[i0 + min(lane, n - 1)]
+        block(s, first_event + i0, key, cuts, hadron_slot, track_slots, table, edges)
+        for lane in range(n):
+            for j in range(observables.shape[0]):
+                observables[j, i0 + lane] = s[OBSERVABLE + j, lane]
+            for j in range(selected.shape[0]):
+                selected[j, i0 + lane] = s[SELECTED + j, lane]
 
 
 @dataclass(frozen=True)
@@ -198,6 +262,8 @@ class Belle2Acceptance:
     cuts: Belle2Cuts = field(default_factory=Belle2Cuts)
     name: str = "belle2"
     regions: tuple[str, ...] = ("tracks",)
+    observables: tuple[str, ...] = OBSERVABLES
+    flag_regions: tuple[str, ...] = ("tracks",)  # the others are selection probabilities
     signal_regions: tuple[str, ...] = ("tracks",)
     signatures: tuple[str, ...] = ("b_meson",)
     setups: tuple[str, ...] = ("belle2",)
@@ -238,15 +304,24 @@ class Belle2Acceptance:
         if self.hadron_slot < 0:
             raise RuntimeError("Belle2Acceptance.apply before for_record()")
         n = p.shape[1]
-        q2_rec, p_h, theta_h = np.empty(n), np.empty(n), np.empty(n)
-        in_cdc = np.empty(n, dtype=np.bool_)
-        _observe(p, np.int64(self.hadron_slot), np.array(self.track_slots, dtype=np.int64),
-                 record(self.cuts), q2_rec, p_h, theta_h, in_cdc)
-        selected: dict[str, np.ndarray] = {"tracks": in_cdc}
-        if self.published_maps:
-            table, names = efficiency_table()
-            per_event = np.empty((len(names), n))  # rows contiguous: the running sums read them in place
-            _gather_columns(table, q2_gen_bin(q2), per_event)
-            selected.update(zip(names, per_event, strict=True))
-        observables = {"q2": q2, "q2_rec": q2_rec, "p_h": p_h, "theta_h": theta_h}
-        return observables, selected
+        observables = np.empty((len(OBSERVABLES), n))
+        _, (key, cuts, hadron_slot, track_slots, table, edges) = self.stage(context, seed)
+        per_event = np.empty((1 + table.shape[0], n))  # rows contiguous: the running sums read them in place
+        _observe(key, np.int64(first_event), p, np.ascontiguousarray(q2, dtype=np.float64), cuts, hadron_slot,
+                 track_slots, table, edges, observables, per_event)
+        selected = dict(zip(self.regions, per_event, strict=True))
+        selected["tracks"] = per_event[0] > 0.5
+        return dict(zip(OBSERVABLES, observables, strict=True)), selected
+
+    def stage(self, context: dict[str, Any], seed: int) -> tuple[Any, tuple]:  # noqa: ARG002
+        """The block stage of the fused kernel (``gen.pipeline``) and its arguments (no random
+        numbers: the key is unused)."""
+        if self.hadron_slot < 0:
+            raise RuntimeError("Belle2Acceptance.stage before for_record()")
+        return block, (np.uint64(0), record(self.cuts), np.int64(self.hadron_slot),
+                       np.array(self.track_slots, dtype=np.int64), self.table(), Q2_GEN_EDGES)
+
+    def table(self) -> np.ndarray:
+        """The selection-probability table of the published analysis bins (rows: the regions
+        after ``tracks``), or an empty one."""
+        return efficiency_table()[0] if self.published_maps else np.zeros((0, Q2_GEN_EDGES.size))

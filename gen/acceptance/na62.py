@@ -288,6 +288,7 @@ class NA62Acceptance:
     cuts: NA62Cuts = field(default_factory=NA62Cuts)
     name: str = "na62"
     regions: tuple[str, ...] = REGIONS
+    observables: tuple[str, ...] = OBSERVABLES
     signal_regions: tuple[str, ...] = ("SR", "R1", "R2")  # what scans plot
     signatures: tuple[str, ...] = ("k_plus",)
     setups: tuple[str, ...] = ("na62",)
@@ -297,6 +298,10 @@ class NA62Acceptance:
         """ε_trig × ε_RV × selection efficiency on every region except ``FV``."""
         factor = self.cuts.trigger_efficiency * self.cuts.random_veto_efficiency * self.cuts.selection_efficiency
         return {region: (1.0 if region == "FV" else factor) for region in self.regions}
+
+    def stage(self, context: dict[str, Any], seed: int) -> tuple[Any, tuple]:
+        """The block stage of the fused kernel (``gen.pipeline``) and its arguments."""
+        return block, (stream_key(seed, STREAM_ACCEPTANCE), cut_record(self.cuts), np.int64(context["slots"][211][0]))
 
     def apply(
         self, p: np.ndarray, pid: np.ndarray, q2: np.ndarray, context: dict[str, Any], seed: int,  # noqa: ARG002

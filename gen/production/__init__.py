@@ -1,8 +1,9 @@
 """Production: where and how the parent is made, and where every particle is produced.
 
-design.md §7. A setup turns a batch generated in the parent rest frame (or the collision
+design.md §7. A setup turns events generated in the parent rest frame (or the collision
 c.m. frame) into the lab: momenta, the production vertex of every particle ((x, y, z, ct) in
-mm) and, for a decay volume, a per-event weight factor. Each setup has its options in a
+mm) and, for a decay volume, a per-event weight factor — as block stages of the fused
+generation kernel (:meth:`Producer.stage`, ``gen.pipeline``). Each setup has its options in a
 frozen dataclass (``[production]`` keys next to ``setup``):
 
 - ``rest``: the parent at rest at the origin, produced at t = 0;
@@ -23,11 +24,13 @@ import numpy as np
 
 from gen import options as opt
 from gen import pdg
+from gen.options import record
 from gen.processes import Topology
-from gen.production import kaon_beams, upsilon4s
-from gen.production.vertices import daughter_ranges, place_vertices
+from gen.production import kaon_beams, upsilon4s, vertices
+from gen.production.vertices import daughter_ranges, roots_at_rest_block
+from phase_space.random import STREAM_PRODUCTION, stream_key
 
-__all__ = ["SETUPS", "Producer", "daughter_ranges", "place_vertices"]
+__all__ = ["SETUPS", "Producer", "daughter_ranges"]
 
 
 @dataclass(frozen=True)
@@ -144,24 +147,23 @@ class Producer:
         """Derived production quantities for summary.json."""
         return upsilon4s.summary(self._upsilon) if self._upsilon is not None else {}
 
-    def __call__(
-        self, seed: int, first_event: int, p: np.ndarray, pid: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """The batch in the lab: (momenta ``p[4, n, k]``, ``pid[n, k]``, vertices ``v[4, n, k]``,
-        weight factor or None) in the slots of :attr:`topology`; ``p`` may be updated in place."""
-        t = self.topology
-        if self.setup in ("na62", "koto"):
-            assert self._grid is not None
-            beam = kaon_beams.na62 if self.setup == "na62" else kaon_beams.koto
-            v, root_decay, factor = beam(
-                self.options, self._grid, seed, first_event, p, self.parent_mass, self.parent_ctau_mm
-            )
-            place_vertices(seed, first_event, p, t.mothers, t.ctau_mm, v, root_decay)
-            return p, pid, v, factor
+    def stage(self, seed: int) -> tuple[Any, tuple]:
+        """The setup's block stage and its arguments after ``(s, first)`` (``gen.pipeline``):
+        the beam in flight, Υ(4S) → BB̄, or the roots (the parent, or both beams) at rest at
+        the origin at t = 0."""
+        key = stream_key(seed, STREAM_PRODUCTION)
+        k = np.int64(self.topology.n_slots)
+        if self._grid is not None:
+            beam = record(self.options, mean_probability=self._grid.mean_probability)
+            block = kaon_beams.na62_block if self.setup == "na62" else kaon_beams.koto_block
+            grid = self._grid
+            return block, (key, grid.p, grid.cdf, grid.guide, beam, self.parent_mass, self.parent_ctau_mm, k)
         if self._upsilon is not None:
-            p, pid = upsilon4s.upsilon_to_bb(self._upsilon, self.options, seed, first_event, p, pid)
-        v = np.empty_like(p)
-        for root in np.flatnonzero(t.mothers < 0):
-            v[:, :, root] = 0.0  # the parent, or both beams, start at the origin at t = 0
-        place_vertices(seed, first_event, p, t.mothers, t.ctau_mm, v)
-        return p, pid, v, None
+            return upsilon4s.block, (key, self._upsilon.record(self.options), k - upsilon4s.N_EXTRA_SLOTS)
+        return roots_at_rest_block, (np.flatnonzero(self.topology.mothers < 0).astype(np.int64),)
+
+    def vertex_stage(self, seed: int) -> tuple[Any, tuple]:
+        """The production-vertex stage (``vertices.block``) of the record and its arguments."""
+        start, stop = daughter_ranges(self.topology.mothers)
+        return vertices.block, (stream_key(seed, STREAM_PRODUCTION), start, stop,
+                                np.ascontiguousarray(self.topology.ctau_mm), self.moves_the_parent)

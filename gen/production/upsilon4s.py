@@ -29,15 +29,27 @@ from gen import pdg
 from gen.options import fraction, option, positive, record
 from gen.processes import STATUS_BEAM, STATUS_DECAYED, STATUS_FINAL, Topology
 from gen.production.vertices import FIRST_BEAM_COUNTER
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import kernel
+from phase_space.block import (
+    BLOCK,
+    BOOST_FACTORS,
+    P_ROWS,
+    V_ROWS,
+    WEIGHT_FACTOR,
+    boost_slots,
+    fill,
+    move,
+    p_row,
+    put,
+)
 from phase_space.kinematics import (
     azimuth_cos_sin,
     boost_factors,
     boost_to_rest,
     boost_with,
 )
-from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
-from phase_space.simd_math import sqrt
+from phase_space.random import STRIDE, uniform
+from phase_space.simd_math import asin, sincos, sqrt
 
 PID_ELECTRON = 11
 PID_UPSILON_4S = 300553
@@ -134,52 +146,49 @@ def cos_theta_one_minus_cos2(u):
     F(c) = (2 + 3c − c³)/4 = u is the cubic c³ − 3c + 2(2u − 1) = 0, whose root in [−1, 1]
     is c = 2 sin(asin(2u − 1)/3) (from sin 3φ = 3 sin φ − 4 sin³φ with c = 2 sin φ).
     """
-    return 2.0 * math.sin(math.asin(2.0 * u - 1.0) / 3.0)
+    return 2.0 * sincos(asin(2.0 * u - 1.0) / 3.0)[1]
 
 
-@batch_kernel(events=3, axis=1)
-def _upsilon_to_bb(key, first_event, run, p_in, pid_in, p, pid, start, stop):
-    """Fill the grown record ``p[4, n, k + 4]``, ``pid[n, k + 4]`` from the process record
-    ``p_in[4, n, k]`` (signal-B rest frame, B in slot 0) and ``pid_in[n, k]``; ``run`` is the
-    record of :class:`UpsilonDecay` with the beam options."""
-    k = p_in.shape[2]
-    for i in range(start, stop):
-        r = run[0]
-        base = np.uint64(first_event + i) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
+@kernel
+def block(s, first, key, run, n_process_slots):
+    """Υ(4S) → BB̄ for every lane of the scratch block ``s`` (:mod:`phase_space.block`).
+
+    The process record (slots 0 .. n_process_slots − 1, signal-B rest frame) grows into the
+    Belle II record: its slots j ≥ 1 move to j + 4 and are boosted to the lab; slots 0–4
+    become e⁻, e⁺, Υ(4S), the signal B and the other B; the beams start at the origin at
+    t = 0. ``run`` is the record of :class:`UpsilonDecay` with the beam options.
+    """
+    r = run[0]
+    electron = (r.electron[0], r.electron[1], r.electron[2], r.electron[3])
+    positron = (r.positron[0], r.positron[1], r.positron[2], r.positron[3])
+    upsilon = (r.upsilon[0], r.upsilon[1], r.upsilon[2], r.upsilon[3])
+    ax = (r.axis_x[0], r.axis_x[1], r.axis_x[2])
+    ay = (r.axis_y[0], r.axis_y[1], r.axis_y[2])
+    az = (r.axis_z[0], r.axis_z[1], r.axis_z[2])
+    p_star = r.p_star
+    e_star = sqrt(p_star * p_star + r.m_b * r.m_b)
+    upsilon_frame = boost_factors(upsilon)
+    move(s, p_row(1, 0), p_row(1 + N_EXTRA_SLOTS, 0), 4 * (n_process_slots - 1))
+    for lane in range(BLOCK):
+        base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         cos_t = cos_theta_one_minus_cos2(uniform(key, base))
         sin_t = sqrt(max(0.0, (1.0 - cos_t) * (1.0 + cos_t)))
         cos_phi, sin_phi = azimuth_cos_sin(uniform(key, base + np.uint64(1)))
-        direction = (
-            cos_t * r.axis_z[0] + sin_t * (cos_phi * r.axis_x[0] + sin_phi * r.axis_y[0]),
-            cos_t * r.axis_z[1] + sin_t * (cos_phi * r.axis_x[1] + sin_phi * r.axis_y[1]),
-            cos_t * r.axis_z[2] + sin_t * (cos_phi * r.axis_x[2] + sin_phi * r.axis_y[2]),
-        )
-        e_star = sqrt(r.p_star * r.p_star + r.m_b * r.m_b)
-        upsilon_frame = boost_factors(r.upsilon)
-        signal = boost_with(
-            (e_star, r.p_star * direction[0], r.p_star * direction[1], r.p_star * direction[2]), upsilon_frame
-        )
-        other = boost_with(
-            (e_star, -r.p_star * direction[0], -r.p_star * direction[1], -r.p_star * direction[2]), upsilon_frame
-        )
-        for c in range(4):
-            p[c, i, 0] = r.electron[c]
-            p[c, i, 1] = r.positron[c]
-            p[c, i, 2] = r.upsilon[c]
-            p[c, i, SIGNAL_B_SLOT] = signal[c]
-            p[c, i, OTHER_B_SLOT] = other[c]
-        into_lab = boost_factors(signal)  # once per event, not per slot
-        for s in range(1, k):
-            lab = boost_with((p_in[0, i, s], p_in[1, i, s], p_in[2, i, s], p_in[3, i, s]), into_lab)
-            for c in range(4):
-                p[c, i, s + N_EXTRA_SLOTS] = lab[c]
-        pid[i, 0] = PID_ELECTRON
-        pid[i, 1] = -PID_ELECTRON
-        pid[i, 2] = PID_UPSILON_4S
-        pid[i, SIGNAL_B_SLOT] = pid_in[i, 0]
-        pid[i, OTHER_B_SLOT] = -pid_in[i, 0]
-        for s in range(1, k):
-            pid[i, s + N_EXTRA_SLOTS] = pid_in[i, s]
+        dx = cos_t * az[0] + sin_t * (cos_phi * ax[0] + sin_phi * ay[0])
+        dy = cos_t * az[1] + sin_t * (cos_phi * ax[1] + sin_phi * ay[1])
+        dz = cos_t * az[2] + sin_t * (cos_phi * ax[2] + sin_phi * ay[2])
+        signal = boost_with((e_star, p_star * dx, p_star * dy, p_star * dz), upsilon_frame)
+        other = boost_with((e_star, -p_star * dx, -p_star * dy, -p_star * dz), upsilon_frame)
+        put(s, 0, P_ROWS, lane, electron)
+        put(s, 1, P_ROWS, lane, positron)
+        put(s, 2, P_ROWS, lane, upsilon)
+        put(s, SIGNAL_B_SLOT, P_ROWS, lane, signal)
+        put(s, OTHER_B_SLOT, P_ROWS, lane, other)
+        put(s, 0, V_ROWS, lane, (0.0, 0.0, 0.0, 0.0))
+        put(s, 1, V_ROWS, lane, (0.0, 0.0, 0.0, 0.0))
+        put(s, 0, BOOST_FACTORS, lane, boost_factors(signal))  # once per event, not per slot
+    boost_slots(s, 1 + N_EXTRA_SLOTS, n_process_slots + N_EXTRA_SLOTS)
+    fill(s, WEIGHT_FACTOR, 1.0)
 
 
 def grown_slot(slot: int) -> int:
@@ -213,18 +222,6 @@ def n_parents(beams: Belle2Beams, b_pid: int) -> float:
     """Signal-B candidates (B and B̄ counted): 2 N_BB̄ f₊₋ for B±, 2 N_BB̄ (1 − f₊₋) for B⁰/B̄⁰."""
     fraction_of_pairs = beams.f_plus_minus if abs(b_pid) == 521 else 1.0 - beams.f_plus_minus
     return 2.0 * beams.n_bb * fraction_of_pairs
-
-
-def upsilon_to_bb(
-    run: UpsilonDecay, beams: Belle2Beams, seed: int, first_event: int, p_in: np.ndarray, pid_in: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The grown record (``p[4, n, k + 4]`` lab momenta in GeV, ``pid[n, k + 4]``) of a batch
-    generated in the signal-B rest frame."""
-    n, k = pid_in.shape
-    p = np.empty((4, n, k + N_EXTRA_SLOTS))
-    pid = np.empty((n, k + N_EXTRA_SLOTS), dtype=np.int32)
-    _upsilon_to_bb(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), run.record(beams), p_in, pid_in, p, pid)
-    return p, pid
 
 
 def summary(run: UpsilonDecay) -> dict[str, Any]:

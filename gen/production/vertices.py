@@ -11,22 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, kernel
-from phase_space.block import (
-    BLOCK,
-    P_ROWS,
-    ROOT_DECAY,
-    TMP,
-    V_ROWS,
-    get,
-    load_rows,
-    move,
-    p_row,
-    scratch,
-    store_rows,
-    v_row,
-)
-from phase_space.random import STREAM_PRODUCTION, STRIDE, stream_key, uniform
+from phase_space._jit import kernel
+from phase_space.block import BLOCK, ROOT_DECAY, TMP, WEIGHT_FACTOR, fill, get, move, p_row, v_row
+from phase_space.random import STRIDE, uniform
 from phase_space.simd_math import log1p, sqrt
 
 # production-stream counters of an event: 0..31 for the vertex draws (one per slot), from 32 on
@@ -75,22 +62,14 @@ def block(s, first, key, daughter_start, daughter_stop, ctau_mm, fixed_root):
             move(s, DECAY_POINT, v_row(d, 0), 4)
 
 
-@batch_kernel(events=2, axis=1, min_per_thread=BLOCK)
-def _place_vertices(key, first_event, p, daughter_start, daughter_stop, ctau_mm, root_decay, v, start, stop):
-    """Batch form of :func:`block` on ``p[4, n, k]`` and ``v[4, n, k]``."""
-    n_events = p.shape[1]
-    fixed_root = root_decay.shape[1] == n_events
-    s = scratch()
-    for i0 in range(start, stop, BLOCK):
-        n = min(BLOCK, stop - i0)
-        load_rows(s, P_ROWS, p, i0, n)
-        load_rows(s, V_ROWS, v, i0, n)
-        if fixed_root:
-            for c in range(4):
-                for lane in range(BLOCK):
-                    s[ROOT_DECAY + c, lane] = root_decay[c, i0 + min(lane, n - 1)]
-        block(s, first_event + i0, key, daughter_start, daughter_stop, ctau_mm, fixed_root)
-        store_rows(s, V_ROWS, v, i0, n)
+@kernel
+def roots_at_rest_block(s, first, root_slots):  # noqa: ARG001 - the stages' common signature
+    """Setups ``rest`` and ``ee``: the parent (or the two beams) produced at the origin at
+    t = 0; weight factor 1."""
+    for j in range(root_slots.shape[0]):
+        for c in range(4):
+            fill(s, v_row(root_slots[j], c), 0.0)
+    fill(s, WEIGHT_FACTOR, 1.0)
 
 
 def daughter_ranges(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,29 +89,3 @@ def daughter_ranges(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 )
             start[m], stop[m] = daughters[0], daughters[-1] + 1
     return start, stop
-
-
-def place_vertices(
-    seed: int,
-    first_event: int,
-    p: np.ndarray,
-    mothers: np.ndarray,
-    ctau_mm: np.ndarray,
-    v: np.ndarray,
-    root_decay: np.ndarray | None = None,
-) -> None:
-    """Fill production vertices ``v[4, n, k]`` (mm) of every slot with a mother, from those of
-    the slots without one (the parent, or the beams).
-
-    ``p[4, n, k]`` are lab momenta (GeV), ``mothers[k]`` the mother slots (topologically
-    ordered, daughters contiguous), ``ctau_mm[k]`` proper decay lengths (0: decays in place).
-    Each status-2 particle's decay point is drawn once, from its own counter, except the
-    parent's when ``root_decay[4, n]`` gives it.
-    """
-    key = stream_key(seed, STREAM_PRODUCTION)
-    start, stop = daughter_ranges(mothers)
-    if root_decay is None:
-        root_decay = np.zeros((4, 0))
-    _place_vertices(key, np.int64(first_event), p, start, stop, ctau_mm, root_decay, v)
-
-

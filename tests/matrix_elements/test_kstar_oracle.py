@@ -435,8 +435,9 @@ def _prepared(m_x: float):
 
 
 def _call_kernel(u: np.ndarray, params: np.ndarray):
-    """u[:4] = VEGAS dims (u_q², u_cosθ_K, u_cosθ_ν, u_χ); u[4:7] = flat K* direction, φ_K."""
-    out = bk._event(np.array(u[:4]), 2 * u[4] - 1, u[5], u[6], params)
+    """u[:4] = VEGAS dims (u_q², u_cosθ_K, u_cosθ_ν, u_χ); u[4:7] = flat K* direction, φ_K
+    (narrow K*: no u_k², its argument is unused)."""
+    out = bk._event(u[0], 0.5, u[1], u[2], u[3], 2 * u[4] - 1, u[5], u[6], params)
     dbr_du, q2, k2 = float(out[0]), float(out[1]), float(out[2])
     moms = [np.array(v, dtype=float) for v in out[3:]]
     return dbr_du, q2, k2, moms

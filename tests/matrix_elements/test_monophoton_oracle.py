@@ -309,26 +309,9 @@ class Setup:
         )
         return sigma * GEV2_TO_PB * x_factor
 
-    def kernel(self, u_q2, u_cos_g, u_phi_g, u_cos_nu, u_phi_nu, *, ignored=(0.123, 0.456)):
+    def kernel(self, u_q2, u_cos_g, u_phi_g, u_cos_nu, u_phi_nu):
         """z_to_gamma._event with all angles given as unit-cube variables."""
-        if self.mode == "Z":
-            out = zg._event(
-                np.array([u_q2, u_cos_nu]),
-                2 * u_cos_g - 1,
-                u_phi_g,
-                u_phi_nu,
-                self.big_m,
-                self.params,
-            )
-        else:
-            out = zg._event(
-                np.array([u_q2, u_cos_g, u_cos_nu, u_phi_nu]),
-                ignored[0],
-                u_phi_g,
-                ignored[1],
-                self.big_m,
-                self.params,
-            )
+        out = zg._event(u_q2, u_cos_g, u_cos_nu, u_phi_nu, u_phi_g, self.big_m, self.params)
         w, q2, *moms = out
         return (float(w), float(q2), *(np.array(p, dtype=float) for p in moms))
 
@@ -575,10 +558,6 @@ def test_event_kernel_matches_oracle(case):
         assert abs(float(np.cross(tr1, tr2) @ x_hat)) == pytest.approx(
             sin2 * math.sin(2 * math.pi * shift), abs=1e-8
         )
-        if setup.mode == "ee":  # cosθ_γ flat and φ_ν flat inputs are ignored
-            again = setup.kernel(*u, ignored=(-0.7, 0.9))
-            assert again[0] == w
-            np.testing.assert_array_equal(again[4], p_nu)
 
         # ---- oracle ---------------------------------------------------------------------
         reduced = setup.reduced(k, p_nu, p_nubar, j_e)
