@@ -195,11 +195,37 @@ class RunResult:
     events: ak.Array | None
 
 
+class _BatchPool:
+    """Arrays of the fused kernel reused from batch to batch: a fresh 40 MB batch costs its
+    page faults (~1/5 of an NA62 batch's time), a reused one is already mapped. A batch goes
+    back to the pool when nothing refers to its arrays any more: right after the running sums
+    when the events were copied or are not kept, after the writers when they write them, and
+    never when the run returns its events (they are views of the arrays)."""
+
+    def __init__(self, fused: pipeline.FusedKernel, size: int) -> None:
+        self.fused = fused
+        self.size = size
+        self.free: queue.SimpleQueue[pipeline.Batch] = queue.SimpleQueue()
+
+    def get(self, n: int) -> pipeline.Batch:
+        if n == self.size:
+            try:
+                return self.free.get_nowait()
+            except queue.Empty:
+                pass
+        return self.fused.new_batch(n)
+
+    def put(self, batch: pipeline.Batch | None) -> None:
+        if batch is not None and batch.n_events == self.size:
+            self.free.put(batch)
+
+
 class _WriterThread:
     """Feeds batches to the writers in one background thread (bounded queue)."""
 
-    def __init__(self, writers: list[EventWriter]) -> None:
+    def __init__(self, writers: list[EventWriter], pool: _BatchPool | None = None) -> None:
         self.writers = writers
+        self.pool = pool
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.busy_s = 0.0
@@ -214,17 +240,24 @@ class _WriterThread:
             if self.error is not None:
                 continue
             start = time.perf_counter()
+            batch, rate, arrays = item
             try:
                 for writer in self.writers:
-                    writer.write_batch(*item)
+                    writer.write_batch(batch, rate)
             except BaseException as err:  # noqa: BLE001 - re-raised in the main thread
                 self.error = err
             self.busy_s += time.perf_counter() - start
+            del batch, item
+            if self.pool is not None:
+                self.pool.put(arrays)
 
-    def submit(self, batch: EventBatch, rate: tuple[float, float, int, int]) -> None:
+    def submit(self, batch: EventBatch, rate: tuple[float, float, int, int],
+               arrays: pipeline.Batch | None = None) -> None:
+        """Queue ``batch`` for the writers; ``arrays`` (the kernel's, which it views) go back to
+        the pool once written."""
         if self.error is not None:
             raise self.error
-        self.queue.put((batch, rate))
+        self.queue.put((batch, rate, arrays))
 
     def close(self) -> None:
         self.queue.put(None)
@@ -260,9 +293,10 @@ def _generate(
     return p, pid, fjac, q2
 
 
-def _check_weights(fjac: np.ndarray, first: int) -> None:
-    if not np.all(np.isfinite(fjac)):
-        bad = int(np.flatnonzero(~np.isfinite(fjac))[0])
+def _check_weights(weight: np.ndarray, first: int) -> None:
+    """FloatingPointError naming the first event of the batch with a non-finite weight."""
+    if not np.all(np.isfinite(weight)):
+        bad = int(np.flatnonzero(~np.isfinite(weight))[0])
         raise FloatingPointError(
             f"non-finite weight at event {first + bad} (regenerate it alone with the same seed)"
         )
@@ -394,9 +428,12 @@ def run(
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
         writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
-    writer_thread = _WriterThread(writers) if writers else None
 
     fused = pipeline.fused_kernel(prepared, frozen, producer, acceptance, acceptance_context, seed, key)
+    pool = _BatchPool(fused, batch_size)
+    writer_thread = _WriterThread(writers, pool if not collect else None) if writers else None
+    # weights: f × (beam factor) / (events tried); unweighted: kept with probability f/w_max
+    fused.weighting(1.0 / total, w_max, stream_key(seed, STREAM_UNWEIGHT))
     sums = RunningSums(acceptance.regions, acceptance.efficiency)
     running_f = 0.0
     running_f2 = 0.0
@@ -418,22 +455,15 @@ def run(
     try:
         for first, n in _batches(total, batch_size):
             t_batch = time.perf_counter()
-            fused_batch = fused.new_batch(n)
+            fused_batch = pool.get(n)
             fused(first, fused_batch)
-            fjac = fused_batch.fjac
-            _check_weights(fjac, first)
-            if unweighted:
-                keep = _accept(seed, first, n, fjac, w_max)
-                weight = w_max * np.maximum(1.0, fjac / w_max) / total
-            else:
-                keep = None
-                weight = fjac / total
-                f, f2 = sum_and_sum_of_squares(fjac)
-                running_f += f
-                running_f2 += f2
-            if producer.moves_the_parent:
-                # per kaon entering the decay region: × ⟨P(decay inside it)⟩
-                weight = weight * fused_batch.weight_factor
+            totals = fused_batch.totals()
+            if not (math.isfinite(totals[pipeline.SUM_F]) and math.isfinite(totals[pipeline.SUM_W])):
+                _check_weights(fused_batch.weight, first)
+            if not unweighted:
+                running_f += float(totals[pipeline.SUM_F])  # plain floats: the summary is JSON
+                running_f2 += float(totals[pipeline.SUM_F2])
+            sums.add_totals(totals[pipeline.SUM_KEPT:])
             observables, selected = fused.observables_and_selected(fused_batch)
             batch = EventBatch(
                 first_event=first,
@@ -443,15 +473,14 @@ def run(
                 status=topology.status,
                 mothers=topology.mothers,
                 masses=topology.masses,
-                weight=weight,
+                weight=fused_batch.weight,
                 event_number=np.arange(first, first + n, dtype=np.int64),
                 observables=observables,
                 selected=selected,
                 mothers2=topology.mothers2,
             )
-            if keep is not None:
-                batch = batch.take(keep)
-            sums.add(batch.weight, batch.selected)
+            if unweighted:
+                batch = batch.take(fused_batch.keep)
             if card.run.keep == "selected":
                 any_selected = np.logical_or.reduce(list(batch.selected.values()))
                 batch = batch.take(any_selected)
@@ -465,10 +494,14 @@ def run(
                 mean = running_f / done
                 err = math.sqrt(max(running_f2 / done - mean**2, 0.0) / max(done - 1, 1))
                 running = (mean * weight_scale, err * weight_scale, done, done)
-            if writer_thread is not None:
-                writer_thread.submit(batch, running)
+            # the kernel's arrays back to the pool unless the batch (or a collected view) uses them
+            copied = batch.p is not fused_batch.p
             if collect:
                 collected.append(to_awkward(batch))
+            if writer_thread is not None:
+                writer_thread.submit(batch, running, None if copied or collect else fused_batch)
+            if copied or (writer_thread is None and not collect):
+                pool.put(fused_batch)
             bar.update(batch.n_events if unweighted else n)
         if writer_thread is not None:
             writer_thread.close()

@@ -41,13 +41,15 @@ from phase_space.block import (
     BLOCK,
     OBSERVABLE,
     P_ROWS,
-    Q2,
     SELECTED,
+    TMP,
     V_ROWS,
     WEIGHT,
     WEIGHT_FACTOR,
+    rows,
     scratch,
 )
+from phase_space.random import STRIDE, uniform
 
 # stage codes (compile-time literals of the kernel)
 PROCESS_P_TO_PPRIME = 1
@@ -122,16 +124,97 @@ production_stage = _dispatcher("production_stage", SETUP_BLOCKS)
 acceptance_stage = _dispatcher("acceptance_stage", ACCEPTANCE_BLOCKS)
 
 
+# per-block sums (columns of Batch.block_sums): Σ over valid events of f and f² (f: the
+# integrand × Jacobian, for the rate), then over kept events: their number, Σw, Σw², and per
+# region r (columns SUM_REGIONS + 4r ..): Σws, Σw²s, Σw²s², the count of s > 0
+SUM_F, SUM_F2, SUM_KEPT, SUM_W, SUM_W2, SUM_REGIONS = range(6)
+WEIGHT_OUT = TMP  # scratch rows: the event weight, whether it is kept, f of valid lanes
+KEEP = TMP + 1
+F_VALID = TMP + 2
+
+
+def n_sums(n_regions: int) -> int:
+    """Columns of the per-block sums for ``n_regions`` selection regions."""
+    return SUM_REGIONS + 4 * n_regions
+
+
 @numba.njit(cache=True, error_model="numpy")
-def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, fjac, weight_factor, q2, observables, selected):
+def weigh(s, first, n, scale, w_max, unweight_key):
+    """Rows WEIGHT_OUT, KEEP, F_VALID of the block's first ``n`` lanes (0 beyond them).
+
+    Weighted (``w_max`` = 0): w = f × factor × ``scale`` and every event is kept. Unweighted:
+    event kept when u·w_max < f (u: counter 0 of stream ``unweight_key``), with weight
+    w_max·max(1, f/w_max) × factor × ``scale`` (an event above w_max keeps its excess).
+    """
+    unweighted = w_max > 0.0
+    w_cap = w_max if unweighted else 1.0
+    for lane in range(BLOCK):
+        f = s[WEIGHT, lane]
+        factor = s[WEIGHT_FACTOR, lane] * scale
+        u = uniform(unweight_key, np.uint64(first + lane) * np.uint64(STRIDE))
+        keep = (u * w_max < f) if unweighted else True
+        w = w_cap * max(1.0, f / w_cap) * factor if unweighted else f * factor
+        valid = lane < n
+        s[WEIGHT_OUT, lane] = w if valid else 0.0
+        s[KEEP, lane] = 1.0 if valid & keep else 0.0
+        s[F_VALID, lane] = f if valid else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def block_sums(s, n_regions, out):
+    """The block's sums (columns ``SUM_*``) into ``out``, from rows WEIGHT_OUT, KEEP, F_VALID
+    and SELECTED + r. Reassociation is allowed here only, so that the sums over the lanes
+    vectorise; their order is fixed by the compiled code, so a block's sums, and the run's
+    (blocks added in order), do not depend on the threads."""
+    w_sum = 0.0
+    w2_sum = 0.0
+    kept_sum = 0.0
+    f_sum = 0.0
+    f2_sum = 0.0
+    for lane in range(BLOCK):
+        f = s[F_VALID, lane]
+        kept = s[KEEP, lane]
+        w = s[WEIGHT_OUT, lane] * kept
+        f_sum += f
+        f2_sum += f * f
+        kept_sum += kept
+        w_sum += w
+        w2_sum += w * w
+    out[SUM_F] = f_sum
+    out[SUM_F2] = f2_sum
+    out[SUM_KEPT] = kept_sum
+    out[SUM_W] = w_sum
+    out[SUM_W2] = w2_sum
+    selected = rows(s, SELECTED, n_regions)
+    weights = rows(s, WEIGHT_OUT, 2)  # WEIGHT_OUT, KEEP
+    for r in range(n_regions):
+        ws_sum = 0.0
+        w2s_sum = 0.0
+        w2s2_sum = 0.0
+        count = 0.0
+        for lane in range(BLOCK):
+            w = weights[0, lane] * weights[1, lane]
+            ws = w * selected[r, lane]
+            ws_sum += ws
+            w2s_sum += w * ws
+            w2s2_sum += ws * ws
+            count += 1.0 if ws != 0.0 else 0.0
+        c = SUM_REGIONS + 4 * r
+        out[c] = ws_sum
+        out[c + 1] = w2s_sum
+        out[c + 2] = w2s2_sum
+        out[c + 3] = count
+
+
+@numba.njit(cache=True, error_model="numpy")
+def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep, observables, selected):
     """Lanes 0 .. n − 1 of the block into events ``i0 ..`` of the batch arrays.
 
     ``p``, ``v``: (4, events, slots) lab momenta (GeV) and production vertices (mm);
-    ``pid``: (events, slots), row CONJUGATE of the block picks the row of ``pid_template``,
-    the ν (slot ``nu_slot``, ν̄ after it; −1: none) gets its drawn flavour with the sign of
-    the event, slot ``choice_slot`` (−1: none) the drawn PDG id of row CHOICE_PID;
-    ``fjac``, ``weight_factor``, ``q2``: (events,); ``observables``: (n_obs, events);
-    ``selected``: (n_regions, events), bool flags or float selection probabilities.
+    ``pid``: (events, slots) (``matrix_elements.record.store_pids``); ``weight``, ``keep``:
+    (events,); ``observables``: (n_obs, events); ``selected``: (n_regions, events), bool
+    flags or float selection probabilities. Written event by event: measured faster than row
+    by row (slot-major or field-major orders keep more output streams open at once).
     """
     k = pid_template.shape[1]
     for lane in range(n):
@@ -141,9 +224,8 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, fjac, weight_
                 p[c, i, slot] = s[P_ROWS + 4 * slot + c, lane]
                 v[c, i, slot] = s[V_ROWS + 4 * slot + c, lane]
         store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
-        fjac[i] = s[WEIGHT, lane]
-        weight_factor[i] = s[WEIGHT_FACTOR, lane]
-        q2[i] = s[Q2, lane]
+        weight[i] = s[WEIGHT_OUT, lane]
+        keep[i] = s[KEEP, lane] > 0.5
         for j in range(observables.shape[0]):
             observables[j, i] = s[OBSERVABLE + j, lane]
         for j in range(selected.shape[0]):
@@ -151,46 +233,59 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, fjac, weight_
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def generate(process, process_args, setup, setup_args, vertex_args, acceptance, acceptance_args, store_args,
-             first_event, start, stop):
+def generate(process, process_args, setup, setup_args, vertex_args, acceptance, acceptance_args, weigh_args,
+             store_args, sums, first_event, start, stop):
     """Events ``start .. stop − 1`` of the batch starting at run event ``first_event``: every
-    stage on every block (module docstring); ``*_args`` are the stages' argument tuples."""
+    stage on every block (module docstring); ``*_args`` are the stages' argument tuples,
+    ``sums[blocks, columns]`` gets the per-block sums (``start`` is a multiple of BLOCK)."""
     s = scratch()
     for i0 in range(start, stop, BLOCK):
         first = first_event + i0
+        n = min(BLOCK, stop - i0)
         process_stage(literally(process), s, first, process_args)
         production_stage(literally(setup), s, first, setup_args)
         vertices.block(s, first, *vertex_args)
         acceptance_stage(literally(acceptance), s, first, acceptance_args)
-        store(s, i0, min(BLOCK, stop - i0), *store_args)
+        weigh(s, first, n, *weigh_args)
+        block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
+        store(s, i0, n, *store_args)
 
 
 @dataclass
 class Batch:
-    """The arrays one call of the fused kernel fills (``events`` along the last-but-one or
-    last axis)."""
+    """The arrays one call of the fused kernel fills (n events, k slots)."""
 
     p: np.ndarray  # (4, n, k) GeV
     v: np.ndarray  # (4, n, k) mm
     pid: np.ndarray  # (n, k) int32
-    fjac: np.ndarray  # (n,) integrand × VEGAS Jacobian
-    weight_factor: np.ndarray  # (n,) of the production setup
-    q2: np.ndarray  # (n,) GeV²
+    weight: np.ndarray  # (n,) the event weight (BR or pb; design.md §5)
+    keep: np.ndarray  # (n,) bool: kept by the unweighting (all, weighted)
     observables: np.ndarray  # (n_obs, n)
     selected: np.ndarray  # (n_regions, n) bool or float64
+    block_sums: np.ndarray  # (blocks, n_sums(n_regions)): the SUM_* columns per block
 
     @classmethod
     def empty(cls, n: int, k: int, n_observables: int, n_regions: int, selected_dtype: type) -> Batch:
+        blocks = -(-n // BLOCK)
         return cls(np.empty((4, n, k)), np.empty((4, n, k)), np.empty((n, k), dtype=np.int32), np.empty(n),
-                   np.empty(n), np.empty(n), np.empty((n_observables, n)),
-                   np.empty((n_regions, n), dtype=selected_dtype))
+                   np.empty(n, dtype=np.bool_), np.empty((n_observables, n)),
+                   np.empty((n_regions, n), dtype=selected_dtype), np.empty((blocks, n_sums(n_regions))))
+
+    @property
+    def n_events(self) -> int:
+        return int(self.weight.shape[0])
+
+    def totals(self) -> np.ndarray:
+        """The SUM_* columns summed over the blocks, in block order."""
+        return self.block_sums.sum(axis=0)
 
 
 class FusedKernel:
     """The fused kernel specialised for one run's stages, called through its entry point.
 
     ``codes`` = (process, setup, acceptance) stage codes; the argument tuples are those of
-    the stage functions after ``(s, first)``.
+    the stage functions after ``(s, first)``. :meth:`weighting` sets how events are weighted
+    (and unweighted) before the first call.
     """
 
     def __init__(self, codes: tuple[int, int, int], process_args: tuple, setup_args: tuple, vertex_args: tuple,
@@ -207,22 +302,27 @@ class FusedKernel:
         self.vertex_args = vertex_args
         self.acceptance_args = acceptance_args
         self.store_template = store_template  # (pid_template, nu_slot, choice_slot)
+        self.weigh_args = (1.0, 0.0, np.uint64(0))
         self._entry: Any = None
 
-    def _compile(self, batch: Batch) -> Any:
+    def weighting(self, scale: float, w_max: float = 0.0, unweight_key: int = 0) -> None:
+        """Weights f × factor × ``scale``; with ``w_max`` > 0, unweighted events (:func:`weigh`)."""
+        self.weigh_args = (float(scale), float(w_max), np.uint64(unweight_key))
+
+    def _args(self, first_event: int, batch: Batch) -> tuple:
         process, setup, acceptance = self.codes
-        typeof = numba.typeof
-        signature = (
-            types.literal(process), typeof(self.process_args), types.literal(setup), typeof(self.setup_args),
-            typeof(self.vertex_args), types.literal(acceptance), typeof(self.acceptance_args),
-            typeof(self._store_args(batch)), types.int64, types.int64, types.int64,
-        )
+        store_args = (*self.store_template, batch.p, batch.v, batch.pid, batch.weight, batch.keep,
+                      batch.observables, batch.selected)
+        return (process, self.process_args, setup, self.setup_args, self.vertex_args, acceptance,
+                self.acceptance_args, self.weigh_args, store_args, batch.block_sums, int(first_event))
+
+    def _compile(self, args: tuple) -> Any:
+        # the stage codes as literals (the overloads dispatch on them), then start and stop
+        literal = (0, 2, 5)
+        signature = (*(types.literal(a) if j in literal else numba.typeof(a) for j, a in enumerate(args)),
+                     types.int64, types.int64)
         generate.compile(signature)
         return generate.overloads[signature].entry_point
-
-    def _store_args(self, batch: Batch) -> tuple:
-        return (*self.store_template, batch.p, batch.v, batch.pid, batch.fjac, batch.weight_factor, batch.q2,
-                batch.observables, batch.selected)
 
     def new_batch(self, n: int) -> Batch:
         """Empty arrays for ``n`` events of this run."""
@@ -239,13 +339,11 @@ class FusedKernel:
         return dict(zip(self.observables, batch.observables, strict=True)), selected
 
     def __call__(self, first_event: int, batch: Batch) -> None:
-        """Fill ``batch`` with events ``first_event ..`` (all threads)."""
+        """Fill ``batch`` with events ``first_event ..`` (all threads, ranges of whole blocks)."""
+        args = self._args(first_event, batch)
         if self._entry is None:
-            self._entry = self._compile(batch)
-        process, setup, acceptance = self.codes
-        args = (process, self.process_args, setup, self.setup_args, self.vertex_args, acceptance,
-                self.acceptance_args, self._store_args(batch), int(first_event))
-        run_ranges(self._entry, args, batch.fjac.shape[0], BLOCK)
+            self._entry = self._compile(args)
+        run_ranges(self._entry, args, batch.n_events, BLOCK, align=BLOCK)
 
 
 def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, context: dict[str, Any],

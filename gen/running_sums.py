@@ -124,6 +124,14 @@ class RunningSums:
             reduce(weight, stacked, partial)
             self._per_region[rows] += partial
 
+    def add_totals(self, totals: np.ndarray) -> None:
+        """Add one batch's totals from the fused kernel (``gen.pipeline`` columns from
+        SUM_KEPT on): the number of events, Σw, Σw², then (Σws, Σw²s, Σw²s², count) per region."""
+        self.n += round(float(totals[0]))
+        self.w += float(totals[1])
+        self.w2 += float(totals[2])
+        self._per_region += np.asarray(totals[3:], dtype=np.float64).reshape(len(self.regions), 4)
+
     @property
     def selected_w(self) -> dict[str, float]:
         """Σ w s per region."""

@@ -90,9 +90,13 @@ def _worker_pool(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def split(n: int, threads: int) -> np.ndarray:
-    """Bounds of ``threads`` contiguous, near-equal ranges of ``n`` events."""
-    return np.linspace(0, n, threads + 1).round().astype(np.int64)
+def split(n: int, threads: int, align: int = 1) -> np.ndarray:
+    """Bounds of ``threads`` contiguous, near-equal ranges of ``n`` events, each range but the
+    last starting at a multiple of ``align``."""
+    bounds = np.linspace(0, n, threads + 1) / align
+    bounds = bounds.round().astype(np.int64) * align
+    bounds[-1] = n
+    return np.minimum(bounds, n)
 
 
 class BatchKernel:
@@ -114,15 +118,16 @@ class BatchKernel:
         run_ranges(self.dispatcher, args, n, self.min_per_thread)
 
 
-def run_ranges(function: Callable[..., Any], args: tuple, n: int, min_per_thread: int) -> None:
+def run_ranges(function: Callable[..., Any], args: tuple, n: int, min_per_thread: int, align: int = 1) -> None:
     """``function(*args, start, stop)`` over contiguous ranges of ``0 .. n − 1``, one per thread
-    (:func:`event_threads`, fewer when a thread would get under ``min_per_thread`` items); the
-    calling thread takes the first range. Every range finishes before an error is re-raised."""
+    (:func:`event_threads`, fewer when a thread would get under ``min_per_thread`` items), each
+    starting at a multiple of ``align``; the calling thread takes the first range. Every range
+    finishes before an error is re-raised."""
     threads = min(event_threads(), max(1, n // min_per_thread))
     if threads == 1:
         function(*args, np.int64(0), np.int64(n))
         return
-    bounds = split(n, threads)
+    bounds = split(n, threads, align)
     pool = _worker_pool(threads - 1)
     futures = [
         pool.submit(function, *args, np.int64(bounds[t]), np.int64(bounds[t + 1]))

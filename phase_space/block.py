@@ -14,8 +14,9 @@ Rows (``s[row, :]`` is one quantity for the BLOCK events):
 
 - ``p_row(slot, c)``: component c (E, px, py, pz) of the momentum of record slot ``slot``;
 - ``v_row(slot, c)``: component c (x, y, z, ct) of its production vertex;
-Lane loops write rows whose index is a compile-time constant and place slot-dependent rows
-afterwards with :func:`move` (a store to a runtime row defeats the vectoriser).
+Lane loops index ``s`` with compile-time constant rows only; rows whose index depends on
+the record (a slot) are reached through a view of their own (:func:`rows`), or copied to
+constant rows with :func:`move`: a store to a runtime row of ``s`` defeats the vectoriser.
 
 - per-event scalars: WEIGHT (the integrand × VEGAS Jacobian), Q2, WEIGHT_FACTOR (of the
   production setup, 1 by default), CONJUGATE (1 for the charge-conjugate event), NU_PID
@@ -62,10 +63,8 @@ N_SELECTED = 24
 SELECTED = OBSERVABLE + N_OBSERVABLES
 N_TMP = 32
 TMP = SELECTED + N_SELECTED
-BOOST_FACTORS = TMP + N_TMP  # four rows each, for boost_slots
-BOOST_IN = BOOST_FACTORS + 4
-BOOST_OUT = BOOST_IN + 4
-N_ROWS = BOOST_OUT + 4
+BOOST_FACTORS = TMP + N_TMP  # four rows, for boost_slots
+N_ROWS = BOOST_FACTORS + 4
 
 
 @kernel
@@ -154,16 +153,27 @@ def fill(s, row, value):
 
 
 @kernel
+def rows(s, first_row, count):
+    """Rows ``first_row .. first_row + count − 1`` as an array of their own (a view).
+
+    For rows whose index is a runtime value (a record slot): a loop that reads and writes
+    such a view and constant rows of ``s`` has two arrays, which LLVM checks for overlap once,
+    and vectorises; indexing ``s`` itself with runtime rows makes it give up (module docstring).
+    """
+    return s[first_row : first_row + count]
+
+
+@kernel
 def boost_slots(s, first_slot, stop_slot):
     """Boost the momenta of slots ``first_slot .. stop_slot − 1`` in place by the factors
     (γ, βγ_x, βγ_y, βγ_z) in rows BOOST_FACTORS (``kinematics.boost_factors``): from the
     rest frame of a particle into the frame its momentum is given in."""
+    factors = rows(s, BOOST_FACTORS, 4)
     for slot in range(first_slot, stop_slot):
-        move(s, p_row(slot, 0), BOOST_IN, 4)
+        p = rows(s, p_row(slot, 0), 4)
         for lane in range(BLOCK):
-            lab = boost_with(get(s, 0, BOOST_IN, lane), get(s, 0, BOOST_FACTORS, lane))
-            put(s, 0, BOOST_OUT, lane, lab)
-        move(s, BOOST_OUT, p_row(slot, 0), 4)
+            lab = boost_with(get(p, 0, 0, lane), get(factors, 0, 0, lane))
+            put(p, 0, 0, lane, lab)
 
 
 @kernel

@@ -137,12 +137,13 @@ def track_at(vertex, p, c, z):
     """(x, y) [mm] of the π⁺ from ``vertex`` along ``p`` at plane z: straight up to the
     magnet, then with p_x + kick (the kick applies only to tracks born before the magnet).
     Both branches are computed and one is selected, so that loops over events vectorise."""
-    tx = p[1] / p[3]
-    ty = p[2] / p[3]
+    inverse_pz = 1.0 / p[3]
+    tx = p[1] * inverse_pz
+    ty = p[2] * inverse_pz
     y = vertex[1] + ty * (z - vertex[2])
     x_straight = vertex[0] + tx * (z - vertex[2])
     x_magnet = vertex[0] + tx * (c.z_magnet - vertex[2])
-    x_kicked = x_magnet + (p[1] + c.magnet_kick) / p[3] * (z - c.z_magnet)
+    x_kicked = x_magnet + (p[1] + c.magnet_kick) * inverse_pz * (z - c.z_magnet)
     straight = z <= c.z_magnet or vertex[2] >= c.z_magnet
     return (x_straight if straight else x_kicked), y
 
@@ -187,8 +188,9 @@ def kinematic_cuts(p_pi, z_vtx, r_straw1, c):
 def _measured(p, mass, sigma_p, sigma_angle, g1, g2, g3):
     """(E, px, py, pz) with |p| × (1 + σ_p g1) and slopes dx/dz, dy/dz + σ_θ (g2, g3)."""
     p_abs = sqrt(p[1] * p[1] + p[2] * p[2] + p[3] * p[3]) * (1.0 + sigma_p * g1)
-    tx = p[1] / p[3] + sigma_angle * g2
-    ty = p[2] / p[3] + sigma_angle * g3
+    inverse_pz = 1.0 / p[3]
+    tx = p[1] * inverse_pz + sigma_angle * g2
+    ty = p[2] * inverse_pz + sigma_angle * g3
     pz = p_abs / sqrt(1.0 + tx * tx + ty * ty)
     return (sqrt(p_abs * p_abs + mass * mass), tx * pz, ty * pz, pz)
 

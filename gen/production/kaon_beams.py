@@ -214,10 +214,15 @@ def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
     spot_x, spot_y = b.spot_x, b.spot_y
     z_min, z_max, mean_probability = b.z_min, b.z_max, b.mean_probability
     nominal_norm = sqrt(1.0 + slope_x0 * slope_x0 + slope_y0 * slope_y0)
+    length = z_max - z_min
+    # the decay law's exponent L/λ = L m/(p_z cτ) = reach/p_z; λ = p_z × cτ/m
+    reach = length * mass / ctau
+    ctau_over_mass = ctau / mass
     _momenta(s, first, key, p_grid, cdf, guide)
     for lane in range(BLOCK):
         base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = s[KAON_P, lane]
+        inverse_momentum = 1.0 / momentum
         g1, g2 = gaussian_pair(key, base + np.uint64(2))
         g3, g4 = gaussian_pair(key, base + np.uint64(2 + GAUSSIAN_PAIR_COUNTERS))
         slope_x = slope_x0 + slope_spread * g1
@@ -226,15 +231,18 @@ def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
         y0 = y_reference + spot_y * g4
         norm = sqrt(1.0 + slope_x * slope_x + slope_y * slope_y)
         pz = momentum / norm
-        kaon = (sqrt(momentum * momentum + mass * mass), slope_x * pz, slope_y * pz, pz)
-        z, p_event = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, pz / mass * ctau)
+        energy = sqrt(momentum * momentum + mass * mass)
+        kaon = (energy, slope_x * pz, slope_y * pz, pz)
+        # P(decay in [z_min, z_max]) and the decay z from the law truncated to it
+        p_event = -expm1(-reach * norm * inverse_momentum)
+        z = z_min - pz * ctau_over_mass * log1p(-uniform(key, base + np.uint64(1)) * p_event)
         # the table used the nominal slopes; the event's own slopes change P by a relative
         # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
-        p_table = -expm1(-(z_max - z_min) * mass * nominal_norm / (momentum * ctau))
+        p_table = -expm1(-reach * nominal_norm * inverse_momentum)
         s[WEIGHT_FACTOR, lane] = mean_probability * p_event / p_table
         dz = z - z_reference
         # ct = path × E/|p|
-        put(s, 0, ROOT_DECAY, lane, (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * kaon[0] / momentum))
+        put(s, 0, ROOT_DECAY, lane, (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * energy * inverse_momentum))
         put(s, 0, V_ROWS, lane, (x0, y0, z_reference, 0.0))
         put(s, 0, P_ROWS, lane, kaon)
         put(s, 0, BOOST_FACTORS, lane, boost_factors(kaon))

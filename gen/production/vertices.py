@@ -12,7 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from phase_space._jit import kernel
-from phase_space.block import BLOCK, ROOT_DECAY, TMP, WEIGHT_FACTOR, fill, get, move, p_row, v_row
+from phase_space.block import (
+    BLOCK,
+    ROOT_DECAY,
+    TMP,
+    WEIGHT_FACTOR,
+    fill,
+    get,
+    move,
+    p_row,
+    rows,
+    v_row,
+)
 from phase_space.random import STRIDE, uniform
 from phase_space.simd_math import log1p, sqrt
 
@@ -22,7 +33,6 @@ FIRST_BEAM_COUNTER = 32
 
 
 DECAY_POINT = TMP  # four scratch rows: the decay point of the slot being placed
-FLIGHT_P = TMP + 4  # four rows: its momentum
 
 
 @kernel
@@ -44,20 +54,22 @@ def block(s, first, key, daughter_start, daughter_stop, ctau_mm, fixed_root):
         ctau = ctau_mm[m]
         if m == 0 and fixed_root:
             move(s, ROOT_DECAY, DECAY_POINT, 4)
+        elif ctau > 0.0:
+            # views of the slot's rows (block.rows): the loop stays vectorisable
+            production = rows(s, v_row(m, 0), 4)
+            momentum = rows(s, p_row(m, 0), 4)
+            for lane in range(BLOCK):
+                energy, px, py, pz = get(momentum, 0, 0, lane)
+                m2 = energy * energy - px * px - py * py - pz * pz
+                u = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(m))
+                # proper decay length cτ·(−ln u); (p/m, E/m) carry it to the frame of p
+                length = -log1p(-u) * ctau / sqrt(m2) if m2 > 0.0 else 0.0
+                s[DECAY_POINT, lane] = production[0, lane] + px * length
+                s[DECAY_POINT + 1, lane] = production[1, lane] + py * length
+                s[DECAY_POINT + 2, lane] = production[2, lane] + pz * length
+                s[DECAY_POINT + 3, lane] = production[3, lane] + energy * length
         else:
             move(s, v_row(m, 0), DECAY_POINT, 4)
-            if ctau > 0.0:
-                move(s, p_row(m, 0), FLIGHT_P, 4)
-                for lane in range(BLOCK):
-                    energy, px, py, pz = get(s, 0, FLIGHT_P, lane)
-                    m2 = energy * energy - px * px - py * py - pz * pz
-                    u = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(m))
-                    # proper decay length cτ·(−ln u); (p/m, E/m) carry it to the frame of p
-                    length = -log1p(-u) * ctau / sqrt(m2) if m2 > 0.0 else 0.0
-                    s[DECAY_POINT, lane] += px * length
-                    s[DECAY_POINT + 1, lane] += py * length
-                    s[DECAY_POINT + 2, lane] += pz * length
-                    s[DECAY_POINT + 3, lane] += energy * length
         for d in range(first_daughter, end_daughter):
             move(s, DECAY_POINT, v_row(d, 0), 4)
 
