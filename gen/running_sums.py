@@ -1,14 +1,11 @@
-"""Running sums of a run: the rate and every region's acceptance, reduced in numba.
+"""Running sums of a run: the rate and every region's acceptance.
 
-Per batch the driver adds the weights and each region's selection ``s`` — a pass flag
-(s = 0 or 1) or a selection probability s ∈ [0, 1] from a published efficiency map. The sums
-Σw, Σw², and per region Σws, Σw²s, Σw²s² and the count of events with s > 0 give the
-acceptance A = Σws / Σw and its error (:meth:`RunningSums.acceptance`).
-
-The reductions are serial numba kernels over all regions at once (cheap to compile; a
-batch of 10⁵ events and ten regions takes ~1 ms), not numpy calls per region:
-boolean indexing allocated a copy per region and ``np.dot`` went through BLAS, whose idle
-threads spin and take the cores from the generation kernels (profiled: 37 % of a NA62 run).
+Each event has a weight w and, per region, a selection ``s`` — a pass flag (s = 0 or 1) or a
+selection probability s ∈ [0, 1] from a published efficiency map. The sums Σw, Σw², and per
+region Σws, Σw²s, Σw²s² and the count of events with s > 0 give the acceptance
+A = Σws / Σw and its error (:meth:`RunningSums.acceptance`). The fused generation kernel
+forms them per block of events (``gen.pipeline.block_sums``); the driver adds each batch's
+totals here.
 """
 
 from __future__ import annotations
@@ -34,64 +31,6 @@ def sum_and_sum_of_squares(x):
     return total, total2
 
 
-@kernel
-def _flag_sums(weight, flags, out):
-    """``out[r] += (Σ w s, Σ w² s, Σ w² s², count)`` for pass flags ``flags[r, n]`` (s = 0, 1)."""
-    n = weight.shape[0]
-    for r in range(flags.shape[0]):
-        ws = 0.0
-        w2s = 0.0
-        count = 0
-        for i in range(n):
-            if flags[r, i]:
-                w = weight[i]
-                ws += w
-                w2s += w * w
-                count += 1
-        out[r, _WS] += ws
-        out[r, _W2S] += w2s
-        out[r, _W2S2] += w2s
-        out[r, _COUNT] += count
-
-
-@kernel
-def _probability_sums(weight, probability, out):
-    """As :func:`_flag_sums` for selection probabilities ``probability[r, n]`` ∈ [0, 1]
-    (branch-free inner loop: the published maps give most events a probability in most bins)."""
-    n = weight.shape[0]
-    for r in range(probability.shape[0]):
-        ws = 0.0
-        w2s = 0.0
-        w2s2 = 0.0
-        count = 0
-        for i in range(n):
-            s = probability[r, i]
-            ws_i = weight[i] * s
-            ws += ws_i
-            w2s += weight[i] * ws_i
-            w2s2 += ws_i * ws_i
-            count += s != 0.0
-        out[r, _WS] += ws
-        out[r, _W2S] += w2s
-        out[r, _W2S2] += w2s2
-        out[r, _COUNT] += count
-
-
-def _rows(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    """The arrays as the rows of one 2-d array: the array they already are rows of (an
-    acceptance that fills all its regions in one matrix), else a stacked copy."""
-    base = arrays[0].base
-    if (
-        isinstance(base, np.ndarray) and base.ndim == 2 and base.dtype == dtype
-        and base.flags.c_contiguous and base.shape[0] == len(arrays)
-        and all(a.base is base and a.shape == base[j].shape and a.strides == base[j].strides
-                and a.__array_interface__["data"][0] == base[j].__array_interface__["data"][0]
-                for j, a in enumerate(arrays))
-    ):
-        return base
-    return np.stack([np.asarray(a, dtype=dtype) for a in arrays])
-
-
 class RunningSums:
     """Σw, Σw² and, per region, Σws, Σw²s, Σw²s² and the selected count of a run."""
 
@@ -102,27 +41,6 @@ class RunningSums:
         self.w = 0.0
         self.w2 = 0.0
         self._per_region = np.zeros((len(self.regions), 4))
-
-    def add(self, weight: np.ndarray, selected: dict[str, np.ndarray]) -> None:
-        """Add one batch: ``weight[n]`` and ``selected[region][n]`` (bool flags or float
-        probabilities; the regions of one kind are reduced in one kernel call)."""
-        weight = np.ascontiguousarray(weight, dtype=np.float64)
-        self.n += weight.shape[0]
-        w, w2 = sum_and_sum_of_squares(weight)
-        self.w += w
-        self.w2 += w2
-        if weight.shape[0] == 0:
-            return
-        flags = [r for r in self.regions if not np.issubdtype(selected[r].dtype, np.floating)]
-        probabilities = [r for r in self.regions if r not in flags]
-        for names, reduce, dtype in ((flags, _flag_sums, np.bool_), (probabilities, _probability_sums, np.float64)):
-            if not names:
-                continue
-            rows = [self.regions.index(r) for r in names]
-            stacked = _rows([selected[r] for r in names], dtype)
-            partial = np.zeros((len(names), 4))
-            reduce(weight, stacked, partial)
-            self._per_region[rows] += partial
 
     def add_totals(self, totals: np.ndarray) -> None:
         """Add one batch's totals from the fused kernel (``gen.pipeline`` columns from

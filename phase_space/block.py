@@ -200,10 +200,3 @@ def vegas_point(s, first, key, grid, inc, ninc):
             width = inc[d, i]
             s[VEGAS_X + d, lane] = grid[d, i] + width * (t - i)
             s[JACOBIAN, lane] *= width * n
-
-
-@kernel
-def uniforms(s, first, key, row, counter):
-    """Row ``row`` = uniform number ``counter`` of each lane's event (stream ``key``)."""
-    for lane in range(BLOCK):
-        s[row, lane] = uniform(key, np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(counter))

@@ -1,60 +1,69 @@
-"""Running sums (gen.running_sums) against the direct numpy formulas."""
+"""The running sums the fused kernel forms per block against the direct formulas on the events."""
 
 from __future__ import annotations
 
 import math
 
+import awkward as ak
 import numpy as np
 import pytest
+from axgen_testing import card_dict
 
-from gen.running_sums import RunningSums, _rows, sum_and_sum_of_squares
-
-
-def _direct(weights, selections):
-    """A = Σws/Σw and var(A) = Σw²(s − A)²/(Σw)² over all batches, per region."""
-    w = np.concatenate(weights)
-    out = {}
-    for region in selections[0]:
-        s = np.concatenate([np.asarray(sel[region], dtype=float) for sel in selections])
-        a = (w * s).sum() / w.sum()
-        var = (w * w * (s - a) ** 2).sum() / w.sum() ** 2
-        out[region] = (a, math.sqrt(var), int(np.count_nonzero(s)))
-    return out
+import gen
+from gen import acceptance as acceptance_models
+from gen.running_sums import RunningSums, sum_and_sum_of_squares
 
 
-def test_flags_and_probabilities_over_batches():
-    rng = np.random.default_rng(3)
-    sums = RunningSums(("flag", "p1", "p2"), {"flag": 0.5})
-    weights, selections = [], []
-    for n in (1000, 0, 2500, 7):
-        w = rng.exponential(size=n)
-        probabilities = rng.random((2, n)) * (rng.random((2, n)) < 0.7)  # rows of one array
-        selected = {"flag": rng.random(n) < 0.3, "p1": probabilities[0], "p2": probabilities[1]}
-        sums.add(w, selected)
-        weights.append(w)
-        selections.append(selected)
-    direct = _direct(weights, selections)
+def _direct(weights: np.ndarray, selection: np.ndarray) -> tuple[float, float, int]:
+    """A = Σws/Σw, its error √(Σw²(s − A)²)/Σw and the count of s > 0."""
+    a = float((weights * selection).sum() / weights.sum())
+    error = math.sqrt(float((weights**2 * (selection - a) ** 2).sum())) / float(weights.sum())
+    return a, error, int(np.count_nonzero(selection))
+
+
+@pytest.mark.parametrize(
+    ("process", "production", "acceptance"),
+    [
+        ("K+ -> pi+ X", {"setup": "na62"}, {"experiment": "na62"}),  # pass flags
+        ("B+ -> K+ X", {"setup": "belle2"}, {"experiment": "belle2"}),  # selection probabilities
+    ],
+)
+def test_summary_acceptances_are_the_direct_formulas_on_the_events(process, production, acceptance):
+    """Batches of 7000 events (so the last block of each batch is partial) summed per block
+    in the kernel give every region's acceptance, error and count as numpy does on the
+    returned events."""
+    raw = card_dict(process, events=25_000, seed=3, run={"batch_size": 7000})
+    raw["production"] = production
+    raw["acceptance"] = acceptance
+    events, summary = gen.generate(raw)
+    efficiency = acceptance_models.get(acceptance["experiment"], {}).efficiency
+    w = ak.to_numpy(events.weight)
+    assert summary["sum_of_weights"] == pytest.approx(w.sum(), rel=1e-12)
+    for region, result in summary["acceptance"].items():
+        s = ak.to_numpy(events.selected[region]).astype(float)
+        a, error, count = _direct(w, s)
+        factor = efficiency.get(region, 1.0)  # the region's efficiency factor (1 for Belle II)
+        assert result["value"] == pytest.approx(factor * a, rel=1e-12)
+        # the one-pass variance cancels to ~1e-12 of A where every event is selected
+        assert result["error"] == pytest.approx(factor * error, rel=1e-9, abs=1e-9 * factor * a)
+        assert summary["selected_events"][region] == count
+    assert any(summary["selected_events"][r] > 0 for r in summary["acceptance"])
+
+
+def test_efficiency_factor_and_totals():
+    sums = RunningSums(("flag", "p"), {"flag": 0.5})
+    # two batches' totals: n, Σw, Σw², then (Σws, Σw²s, Σw²s², count) per region
+    sums.add_totals(np.array([3.0, 6.0, 14.0, 3.0, 5.0, 5.0, 1.0, 2.0, 4.0, 1.0, 1.0]))
+    sums.add_totals(np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 1.0]))
+    assert (sums.n, sums.w, sums.w2) == (4, 7.0, 15.0)
     acceptance = sums.acceptance()
-    for region, (a, err, count) in direct.items():
-        factor = 0.5 if region == "flag" else 1.0
-        assert acceptance[region]["value"] == pytest.approx(factor * a, rel=1e-12)
-        assert acceptance[region]["error"] == pytest.approx(factor * err, rel=1e-10)
-        assert acceptance[region]["events"] == count
-        assert type(acceptance[region]["value"]) is float
-    w_all = np.concatenate(weights)
-    assert sums.w == pytest.approx(w_all.sum(), rel=1e-13)
-    assert sums.selected_rate("flag") == pytest.approx(0.5 * sums.selected_w["flag"])
-
-
-def test_rows_of_one_array_are_used_in_place_only_in_order():
-    matrix = np.arange(12.0).reshape(3, 4).copy()  # owns its data, as an acceptance's matrix
-    assert _rows([matrix[0], matrix[1], matrix[2]], np.float64) is matrix
-    swapped = _rows([matrix[1], matrix[0], matrix[2]], np.float64)
-    assert swapped is not matrix
-    assert np.array_equal(swapped, matrix[[1, 0, 2]])
-    assert _rows([matrix[0], matrix[1]], np.float64) is not matrix  # not every row
-    column_major = np.asfortranarray(matrix)
-    assert np.array_equal(_rows([column_major[0], column_major[1], column_major[2]], np.float64), matrix)
+    a = 4.0 / 7.0
+    assert acceptance["flag"]["value"] == pytest.approx(0.5 * a)
+    assert acceptance["flag"]["error"] == pytest.approx(0.5 * math.sqrt(6.0 - 2 * a * 6.0 + a * a * 15.0) / 7.0)
+    assert acceptance["flag"]["events"] == 2
+    assert acceptance["p"]["value"] == pytest.approx(2.5 / 7.0)
+    assert sums.selected_rate("flag") == pytest.approx(0.5 * 4.0)
+    assert type(acceptance["p"]["value"]) is float
 
 
 def test_sum_and_sum_of_squares():
