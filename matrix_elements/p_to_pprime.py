@@ -52,7 +52,6 @@ from phase_space.block import (
     move,
     p_row,
     put,
-    rows,
     scratch,
     vegas_point,
 )
@@ -327,8 +326,6 @@ def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
     cum_mu = params[I_NU_CUM_MU]
     # u_cosθ_ν is the last VEGAS dimension: a constant row for the loop (see block.move)
     move(s, VEGAS_X + dim - 1, U_COS_NU, 1)
-    s_nu = 2 + has_x  # ν, ν̄ after the X, or in its place for the SM continuum
-    neutrinos = rows(s, p_row(s_nu, 0), 8)  # a view: its rows depend on has_x (block.rows)
     for lane in range(BLOCK):
         aux = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(dim)
         dbr_du, q2, p_parent, p_daughter, p_x, p_nu, p_nubar = _event(
@@ -343,15 +340,15 @@ def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
         s[Q2, lane] = q2
         put(s, 0, P_ROWS, lane, p_parent)
         put(s, 1, P_ROWS, lane, p_daughter)
-        put(s, 0, TMP, lane, p_x)
-        put(neutrinos, 0, 0, lane, p_nu)
-        put(neutrinos, 1, 0, lane, p_nubar)
+        put(s, 2, P_ROWS, lane, p_x)
+        put(s, 0, TMP, lane, p_nu)
+        put(s, 1, TMP, lane, p_nubar)
         conjugate = uniform(key, aux + np.uint64(AUX_CONJUGATE)) < conjugate_fraction
         s[CONJUGATE, lane] = 1.0 if conjugate else 0.0
         r_flavour = uniform(key, aux + np.uint64(AUX_FLAVOUR))
         s[NU_PID, lane] = 12.0 if r_flavour < cum_e else (14.0 if r_flavour < cum_mu else 16.0)
-    if has_x == 1:
-        move(s, TMP, p_row(2, 0), 4)  # the X (the SM continuum has the ν in its place)
+    s_nu = 2 + has_x  # ν, ν̄ after the X, or in its place for the SM continuum
+    move(s, TMP, p_row(s_nu, 0), 8)
     s_extra = s_nu + 2
     if decay == DECAY_PI0_GAMMA_GAMMA:
         m_daughter = params[I_M_DAUGHTER]

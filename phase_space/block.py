@@ -159,6 +159,9 @@ def rows(s, first_row, count):
     For rows whose index is a runtime value (a record slot): a loop that reads and writes
     such a view and constant rows of ``s`` has two arrays, which LLVM checks for overlap once,
     and vectorises; indexing ``s`` itself with runtime rows makes it give up (module docstring).
+    The check compares whole ranges: a view that lies between rows the same loop reads or
+    writes directly in ``s`` fails it at run time, and the loop runs its scalar fallback
+    (3× slower, and no compile-time sign of it) — copy such rows with :func:`move` instead.
     """
     return s[first_row : first_row + count]
 
