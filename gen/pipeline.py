@@ -96,6 +96,15 @@ def _code(table: dict[int, Any], block: Any) -> int:
     raise ValueError(f"{getattr(block, '__name__', block)!r} is not a registered block stage")
 
 
+def _call_with(block: Any, n_args: int) -> Any:
+    """``impl(code, s, first, args)`` calling ``block(s, first, args[0], .., args[n − 1])``:
+    the arguments spelt out, since numba inlines (``inline="always"``) no call with ``*args``."""
+    spelt = "".join(f", args[{j}]" for j in range(n_args))
+    namespace: dict[str, Any] = {"block": block}
+    exec(f"def impl(code, s, first, args):\n    block(s, first{spelt})\n", namespace)  # noqa: S102
+    return namespace["impl"]
+
+
 def _dispatcher(name: str, table: dict[int, Any]) -> Any:
     """A function ``stage(code, s, first, args)`` that numba resolves at compile time to
     ``table[code](s, first, *args)``; ``code`` must be a literal."""
@@ -109,12 +118,7 @@ def _dispatcher(name: str, table: dict[int, Any]) -> Any:
     def _stage(code, s, first, args):  # noqa: ARG001
         if not isinstance(code, types.IntegerLiteral):
             return None
-        block = table[code.literal_value]
-
-        def impl(code, s, first, args):  # noqa: ARG001
-            block(s, first, *args)
-
-        return impl
+        return _call_with(table[code.literal_value], len(args))
 
     return stage
 
@@ -138,7 +142,7 @@ def n_sums(n_regions: int) -> int:
     return SUM_REGIONS + 4 * n_regions
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def weigh(s, first, n, scale, w_max, unweight_key):
     """Rows WEIGHT_OUT, KEEP, F_VALID of the block's first ``n`` lanes (0 beyond them).
 
@@ -160,7 +164,7 @@ def weigh(s, first, n, scale, w_max, unweight_key):
         s[F_VALID, lane] = f if valid else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+@numba.njit(cache=True, error_model="numpy", inline="always", fastmath={"reassoc"})
 def block_sums(s, n_regions, out):
     """The block's sums (columns ``SUM_*``) into ``out``, from rows WEIGHT_OUT, KEEP, F_VALID
     and SELECTED + r. Reassociation is allowed here only, so that the sums over the lanes
@@ -206,7 +210,7 @@ def block_sums(s, n_regions, out):
         out[c + 3] = count
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep, observables, selected):
     """Lanes 0 .. n − 1 of the block into events ``i0 ..`` of the batch arrays.
 
@@ -244,11 +248,12 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
         n = min(BLOCK, stop - i0)
         process_stage(literally(process), s, first, process_args)
         production_stage(literally(setup), s, first, setup_args)
-        vertices.block(s, first, *vertex_args)
+        vertices.block(s, first, vertex_args[0], vertex_args[1], vertex_args[2], vertex_args[3], vertex_args[4])
         acceptance_stage(literally(acceptance), s, first, acceptance_args)
-        weigh(s, first, n, *weigh_args)
+        weigh(s, first, n, weigh_args[0], weigh_args[1], weigh_args[2])
         block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
-        store(s, i0, n, *store_args)
+        store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4], store_args[5],
+              store_args[6], store_args[7], store_args[8], store_args[9])
 
 
 @dataclass

@@ -39,7 +39,7 @@ import numpy as np
 from matrix_elements.form_factors import b_kstar as ffk
 from matrix_elements.record import store_process
 from matrix_elements.widths import breit_wigner2, integrate_q2
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     CONJUGATE,
@@ -343,7 +343,7 @@ U_ROWS = TMP + 28  # scratch rows of the VEGAS dimensions, in _event's order
 PION_REST = TMP + 16  # the π before the parity flip (the π⁰ → γγ decay starts from it)
 
 
-@kernel
+@stage
 def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
     """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
     (:mod:`phase_space.block`), what :func:`generate` computes: momenta in the B rest frame

@@ -36,7 +36,7 @@ from matrix_elements.widths import (
     integrate_q2,
     width_p_to_pprime_x,
 )
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     CHOICE_PID,
@@ -308,7 +308,7 @@ def generate(
 U_COS_NU = TMP + 8  # scratch row of u_cosθ_ν
 
 
-@kernel
+@stage
 def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):
     """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
     (:mod:`phase_space.block`): what :func:`generate` computes, one row per quantity.

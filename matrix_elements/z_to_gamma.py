@@ -32,7 +32,7 @@ import numpy as np
 from matrix_elements.constants import GEV2_TO_PB
 from matrix_elements.record import store_process
 from matrix_elements.widths import breit_wigner2, integrate_q2
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     CONJUGATE,
@@ -323,7 +323,7 @@ def _beams(params, u1, u2):
 U_ROWS = TMP + 24  # scratch rows of u_q², u_cosθ_γ, u_cosθ_ν, u_φν
 
 
-@kernel
+@stage
 def block(s, first, key, grid, inc, ninc, params, conjugate_fraction):  # noqa: ARG001 - C-even
     """The events ``first .. first + BLOCK − 1`` of stream ``key`` into the scratch block ``s``
     (:mod:`phase_space.block`), what :func:`generate` computes. Z at rest: slots Z, γ, X, ν,

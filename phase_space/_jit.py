@@ -40,6 +40,9 @@ import numba
 import numpy as np
 
 kernel = numba.njit(cache=True, error_model="numpy", forceinline=True)
+# a block stage of the fused generation kernel (gen.pipeline): inlined into the kernel's numba
+# IR, so it is compiled once, as part of the kernel, and not first on its own as well
+stage = numba.njit(cache=True, error_model="numpy", inline="always")
 _serial_batch = numba.njit(cache=True, error_model="numpy", nogil=True)
 _parallel_batch = numba.njit(cache=True, error_model="numpy", parallel=True, nogil=True)
 prange = numba.prange

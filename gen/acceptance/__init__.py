@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gen import options
-from phase_space._jit import kernel
+from phase_space._jit import stage
 from phase_space.block import BLOCK, OBSERVABLE, Q2, SELECTED, fill
 
 
@@ -64,7 +64,7 @@ class NoAcceptance:
         return {"q2": q2}, {"all": np.ones(q2.shape[0], dtype=bool)}
 
 
-@kernel
+@stage
 def no_acceptance_block(s, first):  # noqa: ARG001 - the stages' common signature
     """Acceptance ``none``: observable q², and every event in region ``all``."""
     for lane in range(BLOCK):

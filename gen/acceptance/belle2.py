@@ -40,7 +40,7 @@ from gen.options import option, record
 from gen.production.upsilon4s import OTHER_B_SLOT, SIGNAL_B_SLOT
 from matrix_elements.form_factors.b_k import F_PLUS, bsz
 from matrix_elements.widths import dwidth_dq2_p_to_pprime_nunu
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     OBSERVABLE,
@@ -192,7 +192,7 @@ def _column(q2, edges):
     return n_bins if index < 0 or index >= n_bins else index
 
 
-@kernel
+@stage
 def block(s, first, key, cuts, hadron_slot, track_slots, table, edges):  # noqa: ARG001
     """The Belle II observables and selections of every lane of the scratch block ``s``.
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record, switch
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     OBSERVABLE,
@@ -182,7 +182,7 @@ GAMMA2 = TMP + 4
 GAMMA_V = TMP + 8
 
 
-@kernel
+@stage
 def block(s, first, key, cuts, gamma_slot):
     """The KOTO selection of every lane of the scratch block ``s`` (:mod:`phase_space.block`).
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, stage
 from phase_space.block import (
     BLOCK,
     OBSERVABLE,
@@ -41,7 +41,7 @@ OBSERVABLES = ("E_gamma", "cos_theta_gamma", "m2_rec", "q2")
 PHOTON = TMP  # scratch rows of the photon's momentum
 
 
-@kernel
+@stage
 def block(s, first, key, photon_slot, sqrt_s, e_line, cuts):
     """The monophoton selection of every lane of the scratch block ``s``.
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from gen import pdg
 from gen.options import fraction, non_negative, option, positive, record, switch
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     OBSERVABLE,
@@ -206,7 +206,7 @@ PION_P = TMP  # scratch rows of the π⁺ momentum and production vertex
 PION_V = TMP + 4
 
 
-@kernel
+@stage
 def block(s, first, key, cuts, pion_slot):
     """The NA62 selection of every lane of the scratch block ``s`` (:mod:`phase_space.block`).
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from gen.options import non_negative, option, positive, record
 from gen.production.vertices import FIRST_BEAM_COUNTER
-from phase_space._jit import batch_kernel, kernel
+from phase_space._jit import batch_kernel, kernel, stage
 from phase_space.block import (
     BLOCK,
     BOOST_FACTORS,
@@ -198,7 +198,7 @@ def _momenta(s, first, key, p_grid, cdf, guide):
         s[KAON_P, lane] = from_table(uniform(key, base), p_grid, cdf, guide)
 
 
-@kernel
+@stage
 def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
     """The K⁺ of every lane in flight (scratch block ``s``, :mod:`phase_space.block`).
 
@@ -249,7 +249,7 @@ def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
     boost_slots(s, 1, n_slots)
 
 
-@kernel
+@stage
 def koto_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
     """As :func:`na62_block` for the K_L: along +z from the T1 target (t = 0 there), momenta
     from the decaying-K_L table; ``beam`` a record of :class:`KOTOBeam` with

@@ -29,7 +29,7 @@ from gen import pdg
 from gen.options import fraction, option, positive, record
 from gen.processes import STATUS_BEAM, STATUS_DECAYED, STATUS_FINAL, Topology
 from gen.production.vertices import FIRST_BEAM_COUNTER
-from phase_space._jit import kernel
+from phase_space._jit import kernel, stage
 from phase_space.block import (
     BLOCK,
     BOOST_FACTORS,
@@ -149,7 +149,7 @@ def cos_theta_one_minus_cos2(u):
     return 2.0 * sincos(asin(2.0 * u - 1.0) / 3.0)[1]
 
 
-@kernel
+@stage
 def block(s, first, key, run, n_process_slots):
     """Υ(4S) → BB̄ for every lane of the scratch block ``s`` (:mod:`phase_space.block`).
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phase_space._jit import kernel
+from phase_space._jit import stage
 from phase_space.block import (
     BLOCK,
     ROOT_DECAY,
@@ -35,7 +35,7 @@ FIRST_BEAM_COUNTER = 32
 DECAY_POINT = TMP  # four scratch rows: the decay point of the slot being placed
 
 
-@kernel
+@stage
 def block(s, first, key, daughter_start, daughter_stop, ctau_mm, fixed_root):
     """Production vertices of every slot with a mother, in the scratch block ``s``.
 
@@ -74,7 +74,7 @@ def block(s, first, key, daughter_start, daughter_stop, ctau_mm, fixed_root):
             move(s, DECAY_POINT, v_row(d, 0), 4)
 
 
-@kernel
+@stage
 def roots_at_rest_block(s, first, root_slots):  # noqa: ARG001 - the stages' common signature
     """Setups ``rest`` and ``ee``: the parent (or the two beams) produced at the origin at
     t = 0; weight factor 1."""

@@ -96,13 +96,12 @@ def _ir_of_stage(stage, args):
     the fused kernel: the block's row stride is a constant there), compiled without the cache
     (cached code cannot be inspected)."""
 
-    @numba.njit(error_model="numpy")
-    def call(args):
-        s = block.scratch()
-        s[:] = 1.0
-        stage(s, 0, *args)
-        return s[0, 0]
-
+    # the arguments spelt out: numba inlines a stage (inline="always") only without *args
+    spelt = ", ".join(f"args[{j}]" for j in range(len(args)))
+    source = f"def call(args):\n    s = scratch()\n    s[:] = 1.0\n    stage(s, 0, {spelt})\n    return s[0, 0]\n"
+    namespace = {"scratch": block.scratch, "stage": stage}
+    exec(source, namespace)  # noqa: S102
+    call = numba.njit(error_model="numpy")(namespace["call"])
     call(args)
     return "".join(call.inspect_llvm().values())
 
