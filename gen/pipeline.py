@@ -164,7 +164,7 @@ def weigh(s, first, n, scale, w_max, unweight_key):
         s[F_VALID, lane] = f if valid else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always", fastmath={"reassoc"})
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})  # not inlined: the caller has no reassociation
 def block_sums(s, n_regions, out):
     """The block's sums (columns ``SUM_*``) into ``out``, from rows WEIGHT_OUT, KEEP, F_VALID
     and SELECTED + r. Reassociation is allowed here only, so that the sums over the lanes

@@ -177,7 +177,7 @@ def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001) -
     norm = math.sqrt(1.0 + beam.slope_x**2 + beam.slope_y**2)
     probability = decay_probability(p / norm, mass, ctau_mm, beam.z_max - beam.z_min)
     if monochromatic:
-        return DecayingSpectrum(p, np.array([0.0, 1.0]), np.zeros(2, dtype=np.int64), float(probability[0]))
+        return DecayingSpectrum(p, np.array([0.0, 1.0]), np.zeros(2, dtype=np.int32), float(probability[0]))
     return decaying_spectrum(p, density, probability)
 
 
