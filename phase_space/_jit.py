@@ -43,6 +43,14 @@ kernel = numba.njit(cache=True, error_model="numpy", forceinline=True)
 # a block stage of the fused generation kernel (gen.pipeline): inlined into the kernel's numba
 # IR, so it is compiled once, as part of the kernel, and not first on its own as well
 stage = numba.njit(cache=True, error_model="numpy", inline="always")
+
+
+def helper(signature: str) -> Callable[[Callable[..., Any]], Any]:
+    """A small building block with one explicit signature (compiled when its module is first
+    imported, cached), inlined by LLVM like :data:`kernel`. For helpers that callers pass
+    constants (a scratch row, a slot): without a signature numba would compile one
+    specialisation per combination of the constants' literal values (~0.1 s each)."""
+    return numba.njit(signature, cache=True, error_model="numpy", forceinline=True)
 _serial_batch = numba.njit(cache=True, error_model="numpy", nogil=True)
 _parallel_batch = numba.njit(cache=True, error_model="numpy", parallel=True, nogil=True)
 prange = numba.prange

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from phase_space._jit import kernel
+from phase_space._jit import helper, kernel
 from phase_space.kinematics import boost_with
 from phase_space.random import STRIDE, uniform
 
@@ -67,13 +67,13 @@ BOOST_FACTORS = TMP + N_TMP  # four rows, for boost_slots
 N_ROWS = BOOST_FACTORS + 4
 
 
-@kernel
+@helper("int64(int64, int64)")
 def p_row(slot, c):
     """Row of momentum component ``c`` (0..3: E, px, py, pz) of record slot ``slot``."""
     return P_ROWS + 4 * slot + c
 
 
-@kernel
+@helper("int64(int64, int64)")
 def v_row(slot, c):
     """Row of vertex component ``c`` (0..3: x, y, z, ct) of record slot ``slot``."""
     return V_ROWS + 4 * slot + c
@@ -85,7 +85,7 @@ def scratch():
     return np.empty((N_ROWS, BLOCK))
 
 
-@kernel
+@helper("void(float64[:, ::1], int64, int64, int64, UniTuple(float64, 4))")
 def put(s, slot, rows_base, lane, v):
     """Write the 4-tuple ``v`` into rows ``rows_base + 4·slot + c`` of ``lane``."""
     r = rows_base + 4 * slot
@@ -95,14 +95,14 @@ def put(s, slot, rows_base, lane, v):
     s[r + 3, lane] = v[3]
 
 
-@kernel
+@helper("UniTuple(float64, 4)(float64[:, ::1], int64, int64, int64)")
 def get(s, slot, rows_base, lane):
     """The 4-tuple in rows ``rows_base + 4·slot + c`` of ``lane``."""
     r = rows_base + 4 * slot
     return (s[r, lane], s[r + 1, lane], s[r + 2, lane], s[r + 3, lane])
 
 
-@kernel
+@helper("void(float64[:, ::1], int64, int64, int64)")
 def move(s, src_row, dst_row, count):
     """Rows ``src_row .. src_row + count − 1`` to ``dst_row ..`` (any overlap).
 
@@ -145,14 +145,14 @@ def store_rows(s, base_row, a, i0, n):
                 a[c, i0 + lane, slot] = s[r + c, lane]
 
 
-@kernel
+@helper("void(float64[:, ::1], int64, float64)")
 def fill(s, row, value):
     """Row ``row`` = ``value`` for every lane."""
     for lane in range(BLOCK):
         s[row, lane] = value
 
 
-@kernel
+@helper("float64[:, ::1](float64[:, ::1], int64, int64)")
 def rows(s, first_row, count):
     """Rows ``first_row .. first_row + count − 1`` as an array of their own (a view).
 
