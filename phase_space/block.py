@@ -36,6 +36,7 @@ import numpy as np
 from phase_space._jit import helper, kernel
 from phase_space.kinematics import boost_with
 from phase_space.random import STRIDE, uniform
+from phase_space.vegas_map import map_coordinate
 
 BLOCK = 64
 """Events per block: a multiple of every vector width, and the block stays in the L2 cache."""
@@ -198,8 +199,6 @@ def vegas_point(s, first, key, grid, inc, ninc):
     for d in range(dim):
         n = ninc[d]
         for lane in range(BLOCK):
-            t = s[VEGAS_X + d, lane] * n
-            i = min(int(t), n - 1)
-            width = inc[d, i]
-            s[VEGAS_X + d, lane] = grid[d, i] + width * (t - i)
-            s[JACOBIAN, lane] *= width * n
+            x, dx_dy = map_coordinate(s[VEGAS_X + d, lane], grid, inc, d, n)
+            s[VEGAS_X + d, lane] = x
+            s[JACOBIAN, lane] *= dx_dy

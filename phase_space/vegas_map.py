@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from phase_space._jit import batch_kernel, kernel
-from phase_space.random import uniform
+
+
+@kernel
+def map_coordinate(y, grid, inc, d, n):
+    """(x, dx/dy) of coordinate ``y`` in [0, 1) of dimension ``d`` with ``n`` increments."""
+    t = y * n
+    i = min(int(t), n - 1)
+    width = inc[d, i]
+    return grid[d, i] + width * (t - i), width * n
 
 
 @kernel
@@ -22,24 +30,9 @@ def map_point(y, grid, inc, ninc, x):
     """Map one point ``y`` (1-d, in [0,1)^d) to ``x`` in place; return the Jacobian dx/dy."""
     jac = 1.0
     for d in range(y.shape[0]):
-        n = ninc[d]
-        t = y[d] * n
-        i = int(t)
-        if i >= n:
-            i = n - 1
-        width = inc[d, i]
-        x[d] = grid[d, i] + width * (t - i)
-        jac *= width * n
+        x[d], dx_dy = map_coordinate(y[d], grid, inc, d, ninc[d])
+        jac *= dx_dy
     return jac
-
-
-@kernel
-def event_point(key, base, grid, inc, ninc, y, x):
-    """The mapped point of one event: uniforms ``y[d]`` at counters ``base + d`` of stream
-    ``key``, mapped to ``x`` in place; returns the Jacobian dx/dy."""
-    for d in range(y.shape[0]):
-        y[d] = uniform(key, base + np.uint64(d))
-    return map_point(y, grid, inc, ninc, x)
 
 
 @batch_kernel(events=0)
