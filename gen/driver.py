@@ -294,11 +294,12 @@ def _generate(
 
 
 def _check_weights(weight: np.ndarray, first: int) -> None:
-    """FloatingPointError naming the first event of the batch with a non-finite weight."""
+    """FloatingPointError naming the first event of the batch with a non-finite weight (a beam
+    stage also makes the weight NaN when it places a decay at a non-finite point)."""
     if not np.all(np.isfinite(weight)):
         bad = int(np.flatnonzero(~np.isfinite(weight))[0])
         raise FloatingPointError(
-            f"non-finite weight at event {first + bad} (regenerate it alone with the same seed)"
+            f"non-finite weight (or decay vertex) at event {first + bad} (regenerate it alone with the same seed)"
         )
 
 

@@ -44,6 +44,7 @@ from phase_space.block import (
     BLOCK,
     CONJUGATE,
     JACOBIAN,
+    N_TMP,
     NU_PID,
     P_ROWS,
     Q2,
@@ -339,8 +340,9 @@ def integrand(u, params, out, start, stop):
         out[i] = _event(u[i, 0], u[i, k2_dim], u[i, j], u[i, j + 1], u[i, j + 2], 0.3, 0.2, 0.1, params)[0]
 
 
-U_ROWS = TMP + 28  # scratch rows of the VEGAS dimensions, in _event's order
+U_ROWS = TMP + 27  # five scratch rows of the VEGAS dimensions, in _event's order
 PION_REST = TMP + 16  # the π before the parity flip (the π⁰ → γγ decay starts from it)
+assert U_ROWS + 5 <= TMP + N_TMP
 
 
 @stage

@@ -3,21 +3,21 @@
 A generation kernel works on ``BLOCK`` events at a time in a scratch array ``s[row, lane]``
 (float64, ``N_ROWS × BLOCK``, allocated once per kernel call). Each stage of the chain —
 matrix element, beam, vertices, acceptance — is a function with loops ``for lane in
-range(BLOCK)`` that read and write whole rows. Two things make those loops vectorise: the
-trip count is a constant, and every store goes to the scratch array, whose row stride LLVM
-sees as a constant too; a store to a caller's array of runtime strides, or a call into libm
-(:mod:`phase_space.simd_math` replaces those), keeps a loop scalar. Between stages the data
-stay in the core's cache (a block is ~90 KB), and they reach the caller's arrays once, in
-the final copy.
+range(BLOCK)`` that read and write whole rows. Three things make those loops vectorise: the
+trip count is a constant; the scratch array is the kernel's own allocation, so LLVM knows
+its row stride and that no argument array overlaps it (the stages are inlined into the
+kernel for that); and no libm call (:mod:`phase_space.simd_math` replaces those). Between
+stages the data stay in the core's cache (a block is ~100 KB), and they reach the caller's
+arrays once, in the final copy.
+
+Lane loops index ``s`` with compile-time constant rows only; rows whose index depends on
+the record (a slot) are reached through a view of their own (:func:`rows`), or copied to
+constant rows with :func:`move`: a store to a runtime row of ``s`` defeats the vectoriser.
 
 Rows (``s[row, :]`` is one quantity for the BLOCK events):
 
 - ``p_row(slot, c)``: component c (E, px, py, pz) of the momentum of record slot ``slot``;
 - ``v_row(slot, c)``: component c (x, y, z, ct) of its production vertex;
-Lane loops index ``s`` with compile-time constant rows only; rows whose index depends on
-the record (a slot) are reached through a view of their own (:func:`rows`), or copied to
-constant rows with :func:`move`: a store to a runtime row of ``s`` defeats the vectoriser.
-
 - per-event scalars: WEIGHT (the integrand × VEGAS Jacobian), Q2, WEIGHT_FACTOR (of the
   production setup, 1 by default), CONJUGATE (1 for the charge-conjugate event), NU_PID
   (the neutrino PDG id drawn), CHOICE_PID (a per-event PDG id, e.g. K_S or K_L), ROOT_DECAY
@@ -41,8 +41,9 @@ from phase_space.vegas_map import map_coordinate
 BLOCK = 64
 """Events per block: a multiple of every vector width, and the block stays in the L2 cache."""
 
-MAX_SLOTS = 12
-"""Particles per event a block holds (the Belle II B → K*(→ Kπ) X record has 12)."""
+MAX_SLOTS = 16
+"""Particles per event a block holds (the largest record, Belle II B⁺ → K*⁺(K⁺ π⁰(→ γγ)) X,
+has 13; ``gen.pipeline`` refuses a record that does not fit)."""
 
 MAX_DIM = 8
 """VEGAS dimensions a block holds."""

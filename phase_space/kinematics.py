@@ -167,8 +167,9 @@ def helicity_axes(p):
 
     e_z is the flight direction p̂; see :func:`axes_from_direction`. A particle at rest
     (|p| = 0) uses the lab axes. The components are scaled by the largest one (so none is
-    subnormal unless negligible) and norms use hypot (no squares that underflow), so the
-    axes stay orthonormal for any momentum.
+    subnormal unless negligible), and the transverse part by its own largest component
+    before its norm is taken (no squares that underflow), so the axes stay orthonormal for
+    any momentum.
     """
     scale = max(abs(p[1]), abs(p[2]), abs(p[3]))
     if scale == 0.0:

@@ -13,10 +13,12 @@ fdlibm's (Sun Microsystems, 1993: e_log.c, e_exp.c, k_sin.c, k_cos.c), the same 
 glibc, musl and Java's StrictMath descend from; log1p and expm1 use the corrections of
 Goldberg (ACM Comput. Surv. 23 (1991) 5, thm. 4) and Kahan.
 
-Domains: every function returns what libm does for 0, ±inf and NaN (log(0) = −inf, …).
-``sincos`` and ``tan`` reduce the argument by π/2 in three parts (Cody–Waite), exact for
-|x| < 2²⁰ ≈ 10⁶ rad; beyond that they lose accuracy (no kernel here needs it). Angles
-given in turns (φ = 2πu) go through :func:`sincos_turns`, whose reduction is exact for any u.
+Domains: log, log1p, exp, expm1, atan, atan2, asin, acos and hypot return what libm does
+for 0, ±inf and NaN (log(0) = −inf, …). ``sincos`` and ``tan`` reduce the argument by π/2
+in two rounds (Cody–Waite, fdlibm e_rem_pio2.c), exact for |x| < 2²⁰ ≈ 10⁶ rad, and return
+NaN beyond (no kernel here needs more). Angles given in turns (φ = 2πu) go through
+:func:`sincos_turns`, whose reduction is exact for |u| < 2⁵⁰ (NaN beyond). atan follows
+fdlibm s_atan.c; asin, acos and atan2 are atan identities.
 """
 
 from __future__ import annotations
@@ -237,14 +239,18 @@ def _two_product_error(a, b, product):
 
 @_inline
 def sincos_turns(u):
-    """(cos 2πu, sin 2πu) within 1 ulp; the reduction u − q/4 is exact, so any u works."""
+    """(cos 2πu, sin 2πu) within 1 ulp; the reduction u − q/4 is exact for |u| < 2⁵⁰ (NaN
+    beyond, and for ±inf and NaN)."""
+    inside = abs(u) < 1125899906842624.0  # 2⁵⁰
+    u = u if inside else 0.0
     quadrant = math.floor(4.0 * u + 0.5)
     d = u - 0.25 * quadrant  # exact, |d| ≤ 1/8
     # 2πd as a double-double r + tail (2π split into 2π_hi, exact in a product with d's
     # 53 bits only approximately, so the tail carries the product's rounding error)
     r = d * _TWO_PI
     tail = d * _TWO_PI_LO + _two_product_error(d, _TWO_PI, r)
-    return _by_quadrant(_sin_kernel(r, tail), _cos_kernel(r, tail), quadrant)
+    cos_u, sin_u = _by_quadrant(_sin_kernel(r, tail), _cos_kernel(r, tail), quadrant)
+    return (cos_u if inside else _NAN), (sin_u if inside else _NAN)
 
 
 # π/2 = _PIO2_1 + _PIO2_2 + _PIO2_2T, the first two of 33 bits each (fdlibm e_rem_pio2.c),
@@ -268,24 +274,29 @@ def _reduce_half_pi(x):
     return r, (r2 - r) - w, k
 
 
+_REDUCTION_LIMIT = 1048576.0  # 2²⁰: k·π/2 in parts of 33 bits stays exact below
+
+
 @_inline
 def sincos(x):
-    """(cos x, sin x) for x in radians, within 1 ulp for |x| < 2²⁰; NaN for ±inf and NaN."""
-    r, tail, k = _reduce_half_pi(min(max(x, -1.0e300), 1.0e300))
+    """(cos x, sin x) for x in radians, within 1 ulp for |x| < 2²⁰; NaN beyond (±inf, NaN)."""
+    inside = abs(x) < _REDUCTION_LIMIT
+    r, tail, k = _reduce_half_pi(x if inside else 0.0)
     cos_x, sin_x = _by_quadrant(_sin_kernel(r, tail), _cos_kernel(r, tail), k)
-    finite = abs(x) < _INF
-    return (cos_x if finite else _NAN), (sin_x if finite else _NAN)
+    return (cos_x if inside else _NAN), (sin_x if inside else _NAN)
 
 
 @_inline
 def tan(x):
-    """tan x for x in radians (sin/cos of the reduced argument), within 4 ulp for |x| < 2²⁰."""
-    r, tail, k = _reduce_half_pi(min(max(x, -1.0e300), 1.0e300))
+    """tan x for x in radians (sin/cos of the reduced argument), within 4 ulp for |x| < 2²⁰;
+    NaN beyond (±inf, NaN)."""
+    inside = abs(x) < _REDUCTION_LIMIT
+    r, tail, k = _reduce_half_pi(x if inside else 0.0)
     s = _sin_kernel(r, tail)
     c = _cos_kernel(r, tail)
     odd = (int(k) & 1) == 1
     result = -c / s if odd else s / c
-    return result if abs(x) < _INF else _NAN
+    return result if inside else _NAN
 
 
 # s_atan.c: atan(x) = atan(c) + atan((x − c)/(1 + xc)) with c ∈ {0, ½, 1, 3/2, ∞}
@@ -369,14 +380,16 @@ def acos(x):
 
 @_inline
 def hypot(x, y):
-    """√(x² + y²) without overflow or underflow of the squares (scaled by the larger)."""
+    """√(x² + y²) without overflow or underflow of the squares (scaled by the larger); inf if
+    either is infinite, else NaN if either is NaN (as libm)."""
     a = abs(x)
     b = abs(y)
-    big = max(a, b)
+    big = max(b, a)
     small = min(a, b)
     ratio = small / big if big > 0.0 else 0.0
     result = big * sqrt(1.0 + ratio * ratio)
-    return big if big == _INF else result
+    result = _NAN if math.isnan(x) or math.isnan(y) else result
+    return _INF if a == _INF or b == _INF else result
 
 
 @_inline

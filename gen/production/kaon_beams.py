@@ -182,11 +182,19 @@ def na62_grid(beam: NA62Beam, mass: float, ctau_mm: float, points: int = 4001) -
 
 
 @kernel
-def _decay_z(u, z_min, z_max, lam):
-    """(z, P): the decay z from the law exp(−(z − z_min)/λ) truncated to [z_min, z_max], and
-    P = 1 − exp(−(z_max − z_min)/λ), the probability of decaying there."""
-    probability = -expm1(-(z_max - z_min) / lam)
+def _decay_law(u, z_min, exponent, lam):
+    """(z, P): the decay z from the law exp(−(z − z_min)/λ) truncated to the region, whose
+    length is ``exponent``·λ, and P = 1 − exp(−exponent), the probability of decaying in it."""
+    probability = -expm1(-exponent)
     return z_min - lam * log1p(-u * probability), probability
+
+
+@kernel
+def _checked_factor(factor, decay):
+    """The weight factor, or NaN when the decay point is not finite (the driver reports a
+    non-finite weight: a beam that puts a kaon nowhere is a bug, never silent)."""
+    finite = math.isfinite(decay[0]) & math.isfinite(decay[1]) & math.isfinite(decay[2]) & math.isfinite(decay[3])
+    return factor if finite else math.nan
 
 
 @kernel
@@ -234,15 +242,16 @@ def na62_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
         energy = sqrt(momentum * momentum + mass * mass)
         kaon = (energy, slope_x * pz, slope_y * pz, pz)
         # P(decay in [z_min, z_max]) and the decay z from the law truncated to it
-        p_event = -expm1(-reach * norm * inverse_momentum)
-        z = z_min - pz * ctau_over_mass * log1p(-uniform(key, base + np.uint64(1)) * p_event)
+        z, p_event = _decay_law(uniform(key, base + np.uint64(1)), z_min, reach * norm * inverse_momentum,
+                                pz * ctau_over_mass)
         # the table used the nominal slopes; the event's own slopes change P by a relative
         # O(x'₀ δx') ≈ 1e-7 at the NA62 defaults, corrected here
         p_table = -expm1(-reach * nominal_norm * inverse_momentum)
-        s[WEIGHT_FACTOR, lane] = mean_probability * p_event / p_table
         dz = z - z_reference
         # ct = path × E/|p|
-        put(s, 0, ROOT_DECAY, lane, (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * energy * inverse_momentum))
+        decay = (x0 + slope_x * dz, y0 + slope_y * dz, z, dz * norm * energy * inverse_momentum)
+        s[WEIGHT_FACTOR, lane] = _checked_factor(mean_probability * p_event / p_table, decay)
+        put(s, 0, ROOT_DECAY, lane, decay)
         put(s, 0, V_ROWS, lane, (x0, y0, z_reference, 0.0))
         put(s, 0, P_ROWS, lane, kaon)
         put(s, 0, BOOST_FACTORS, lane, boost_factors(kaon))
@@ -256,14 +265,16 @@ def koto_block(s, first, key, p_grid, cdf, guide, beam, mass, ctau, n_slots):
     ``mean_probability``."""
     b = beam[0]
     z_target, z_min, z_max, mean_probability = b.z_target, b.z_min, b.z_max, b.mean_probability
+    reach = (z_max - z_min) * mass / ctau  # L/λ = reach/p
     _momenta(s, first, key, p_grid, cdf, guide)
     for lane in range(BLOCK):
         base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
         momentum = s[KAON_P, lane]
         kaon = (sqrt(momentum * momentum + mass * mass), 0.0, 0.0, momentum)
-        z, _ = _decay_z(uniform(key, base + np.uint64(1)), z_min, z_max, momentum / mass * ctau)
-        s[WEIGHT_FACTOR, lane] = mean_probability
-        put(s, 0, ROOT_DECAY, lane, (0.0, 0.0, z, (z - z_target) * kaon[0] / momentum))
+        z, _ = _decay_law(uniform(key, base + np.uint64(1)), z_min, reach / momentum, momentum * ctau / mass)
+        decay = (0.0, 0.0, z, (z - z_target) * kaon[0] / momentum)
+        s[WEIGHT_FACTOR, lane] = _checked_factor(mean_probability, decay)
+        put(s, 0, ROOT_DECAY, lane, decay)
         put(s, 0, V_ROWS, lane, (0.0, 0.0, z_target, 0.0))
         put(s, 0, P_ROWS, lane, kaon)
         put(s, 0, BOOST_FACTORS, lane, boost_factors(kaon))
@@ -294,18 +305,6 @@ def _na62_batch(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, ro
         _store_block(s, p, v, root_decay, weight_factor, i0, n)
 
 
-@batch_kernel(events=8, axis=1, min_per_thread=BLOCK)
-def _koto_batch(key, first_event, p_grid, cdf, guide, beam, mass, ctau, p, v, root_decay, weight_factor,
-                start, stop):
-    """Batch form of :func:`koto_block` (as :func:`_na62_batch`)."""
-    s = scratch()
-    for i0 in range(start, stop, BLOCK):
-        n = min(BLOCK, stop - i0)
-        load_rows(s, P_ROWS, p, i0, n)
-        koto_block(s, first_event + i0, key, p_grid, cdf, guide, beam, mass, ctau, p.shape[2])
-        _store_block(s, p, v, root_decay, weight_factor, i0, n)
-
-
 def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kernel's outputs, or RuntimeError naming the first non-finite event."""
@@ -315,28 +314,17 @@ def _checked(name: str, v: np.ndarray, root_decay: np.ndarray, weight_factor: np
     return v, root_decay, weight_factor
 
 
-def _beam_in_flight(batch, name: str, beam: NA62Beam | KOTOBeam, grid: DecayingSpectrum, seed: int,
-                    first_event: int, p: np.ndarray, mass: float, ctau_mm: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = p.shape[1]
-    v = np.empty_like(p)
-    root_decay = np.empty((4, n))
-    weight_factor = np.empty(n)
-    batch(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf,
-               grid.guide, record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p,
-               v, root_decay, weight_factor)
-    return _checked(name, v, root_decay, weight_factor)
-
-
 def na62(beam: NA62Beam, grid: DecayingSpectrum, seed: int, first_event: int,
          p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boost ``p[4, n, k]`` (GeV, K⁺ rest frame) to the lab in place; returns (``v[4, n, k]`` with
     the parent's vertex set, the root decay ``[4, n]`` in mm, the weight factor ⟨P⟩ × the slope
-    correction). ``grid`` from :func:`na62_grid`, ``mass`` in GeV, ``ctau_mm`` in mm."""
-    return _beam_in_flight(_na62_batch, "na62", beam, grid, seed, first_event, p, mass, ctau_mm)
-
-
-def koto(beam: KOTOBeam, grid: DecayingSpectrum, seed: int, first_event: int,
-         p: np.ndarray, mass: float, ctau_mm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As :func:`na62` for the K_L beam (``grid`` from :func:`koto_grid`)."""
-    return _beam_in_flight(_koto_batch, "koto", beam, grid, seed, first_event, p, mass, ctau_mm)
+    correction). ``grid`` from :func:`na62_grid`, ``mass`` in GeV, ``ctau_mm`` in mm. The block
+    stage :func:`na62_block` batch by batch (the fused generation kernel runs it per block)."""
+    n = p.shape[1]
+    v = np.empty_like(p)
+    root_decay = np.empty((4, n))
+    weight_factor = np.empty(n)
+    _na62_batch(stream_key(seed, STREAM_PRODUCTION), np.int64(first_event), grid.p, grid.cdf, grid.guide,
+                record(beam, mean_probability=grid.mean_probability), float(mass), float(ctau_mm), p, v,
+                root_decay, weight_factor)
+    return _checked("na62", v, root_decay, weight_factor)
