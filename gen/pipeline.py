@@ -46,8 +46,10 @@ from phase_space.block import (
     V_ROWS,
     WEIGHT,
     WEIGHT_FACTOR,
+    fence,
     rows,
     scratch,
+    store_streaming,
 )
 from phase_space.random import STRIDE, uniform
 
@@ -224,12 +226,19 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep,
     by row (slot-major or field-major orders keep more output streams open at once).
     """
     k = pid_template.shape[1]
+    n_events = p.shape[1]
+    p_flat = p.reshape(-1)
+    v_flat = v.reshape(-1)
+    for c in range(4):  # whole cache lines, one component after the other: streaming stores
+        at = (c * n_events + i0) * k
+        for lane in range(n):
+            for slot in range(k):
+                store_streaming(p_flat, at + lane * k + slot, s[P_ROWS + 4 * slot + c, lane])
+        for lane in range(n):
+            for slot in range(k):
+                store_streaming(v_flat, at + lane * k + slot, s[V_ROWS + 4 * slot + c, lane])
     for lane in range(n):
         i = i0 + lane
-        for slot in range(k):
-            for c in range(4):
-                p[c, i, slot] = s[P_ROWS + 4 * slot + c, lane]
-                v[c, i, slot] = s[V_ROWS + 4 * slot + c, lane]
         store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
         weight[i] = s[WEIGHT_OUT, lane]
         keep[i] = s[KEEP, lane] > 0.5
@@ -257,6 +266,7 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
         block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
         store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4], store_args[5],
               store_args[6], store_args[7], store_args[8], store_args[9])
+    fence()  # the streaming stores of store() are visible before the range is reported done
 
 
 @dataclass

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -129,24 +130,43 @@ class BatchKernel:
         run_ranges(self.dispatcher, args, n, self.min_per_thread)
 
 
+CHUNKS_PER_THREAD = 4
+"""A batch is cut into this many ranges per thread, which the threads take in turn: a thread
+slowed by another tenant of the machine takes fewer of them instead of holding the batch up."""
+
+
 def run_ranges(function: Callable[..., Any], args: tuple, n: int, min_per_thread: int, align: int = 1) -> None:
-    """``function(*args, start, stop)`` over contiguous ranges of ``0 .. n − 1``, one per thread
-    (:func:`event_threads`, fewer when a thread would get under ``min_per_thread`` items), each
-    starting at a multiple of ``align``; the calling thread takes the first range. Every range
-    finishes before an error is re-raised."""
+    """``function(*args, start, stop)`` over contiguous ranges covering ``0 .. n − 1`` on
+    :func:`event_threads` threads (fewer when a thread would get under ``min_per_thread``
+    items): ``CHUNKS_PER_THREAD`` ranges per thread, each starting at a multiple of ``align``,
+    taken in turn by the calling thread and the pool's. Which thread runs a range never
+    changes a result (kernels are pure functions of the item index). Every range finishes
+    before an error is re-raised."""
     threads = min(event_threads(), max(1, n // min_per_thread))
     if threads == 1:
         function(*args, np.int64(0), np.int64(n))
         return
-    bounds = split(n, threads, align)
+    chunks = min(threads * CHUNKS_PER_THREAD, max(threads, n // min_per_thread))
+    bounds = split(n, chunks, align)
+    next_range = itertools.count()  # next() on it is atomic under the GIL
+    stop_early = threading.Event()
+
+    def take_ranges() -> None:
+        while not stop_early.is_set():
+            j = next(next_range)
+            if j >= chunks:
+                return
+            try:
+                function(*args, np.int64(bounds[j]), np.int64(bounds[j + 1]))
+            except BaseException:
+                stop_early.set()  # the others finish their range and stop
+                raise
+
     pool = _worker_pool(threads - 1)
-    futures = [
-        pool.submit(function, *args, np.int64(bounds[t]), np.int64(bounds[t + 1]))
-        for t in range(1, threads)
-    ]
+    futures = [pool.submit(take_ranges) for _ in range(1, threads)]
     errors: list[BaseException] = []
     try:
-        function(*args, np.int64(bounds[0]), np.int64(bounds[1]))
+        take_ranges()
     except BaseException as err:  # noqa: BLE001 - re-raised once every range has stopped
         errors.append(err)
     for future in futures:  # all of them: none may still write into the caller's arrays

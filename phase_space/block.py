@@ -32,6 +32,9 @@ physics, the composition in ``gen.pipeline``.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from phase_space._jit import helper, kernel
 from phase_space.kinematics import boost_with
@@ -67,6 +70,37 @@ N_TMP = 32
 TMP = SELECTED + N_SELECTED
 BOOST_FACTORS = TMP + N_TMP  # four rows, for boost_slots
 N_ROWS = BOOST_FACTORS + 4
+
+
+@intrinsic
+def store_streaming(typingctx, array, index, value):  # noqa: ARG001
+    """``array[index] = value`` (1-d, contiguous) as a non-temporal store: the line goes to
+    memory without being read into the cache first (no read-for-ownership), which halves the
+    memory traffic of a large output array written once; consecutive indices fill lines."""
+    sig = types.void(array, index, value)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        data = context.make_array(array_type)(context, builder, args[0]).data
+        pointer = builder.gep(data, [args[1]])
+        stored = builder.store(context.cast(builder, args[2], signature.args[2], array_type.dtype), pointer)
+        stored.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def fence(typingctx):  # noqa: ARG001
+    """A full memory fence: streaming stores are weakly ordered, so a kernel that made them
+    fences before its results are handed to another thread."""
+    sig = types.void()
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @helper("int64(int64, int64)")
