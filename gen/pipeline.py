@@ -244,8 +244,10 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep,
         keep[i] = s[KEEP, lane] > 0.5
         for j in range(observables.shape[0]):
             observables[j, i] = s[OBSERVABLE + j, lane]
-        for j in range(selected.shape[0]):
-            selected[j, i] = s[SELECTED + j, lane]
+    for j in range(selected.shape[0]):  # region by region: a vector compare per 8 or 16 flags
+        target = selected[j]
+        for lane in range(n):
+            target[i0 + lane] = s[SELECTED + j, lane]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
