@@ -13,6 +13,7 @@ and x, so the vertex fields take their HEPEVT names vx, vy, vz, vt.)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,13 +25,36 @@ if TYPE_CHECKING:
 PARTICLE_FIELDS = ("pid", "status", "mother", "E", "px", "py", "pz", "vx", "vy", "vz", "vt")
 
 
+def vertex_table(mothers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct production vertices of a record: (``vertex_of_slot[k]``, ``source_slot[m]``).
+
+    Daughters of one mother share their production vertex (the mother's decay point), and
+    each slot without a mother (the parent, or a beam) has its own: m vertices for k slots
+    (NA62 K⁺ → π⁺X(→ νν̄): 3 for 5). ``vertex_of_slot[s]`` is the vertex slot s is produced
+    at, ``source_slot[j]`` the first slot produced at vertex j.
+    """
+    vertex_of_slot = np.empty(mothers.shape[0], dtype=np.int64)
+    group: dict[int, int] = {}
+    for s, mother in enumerate(mothers.tolist()):
+        key = -1 - s if mother < 0 else mother  # a root is a group of its own
+        vertex_of_slot[s] = group.setdefault(key, len(group))
+    source_slot = np.array([int(np.flatnonzero(vertex_of_slot == j)[0]) for j in range(len(group))], dtype=np.int64)
+    return vertex_of_slot, source_slot
+
+
 @dataclass
 class EventBatch:
-    """One batch of events (all arrays share the event axis)."""
+    """One batch of events (all arrays share the event axis).
+
+    Production vertices are stored once per vertex (``vertices[4, n, m]``, :func:`vertex_table`):
+    the daughters of a decay share theirs, so an NA62 event carries 3 vertices, not 5.
+    :attr:`v` is the per-particle view (4, n, k) the writers use, made when first asked for.
+    """
 
     first_event: int
     p: np.ndarray  # float64 (4, n, k)
-    v: np.ndarray  # float64 (4, n, k)
+    vertices: np.ndarray  # float64 (4, n, m): x, y, z, ct in mm of each distinct vertex
+    vertex_of_slot: np.ndarray  # int64 (k,): the vertex each slot is produced at
     pid: np.ndarray  # int32 (n, k)
     status: np.ndarray  # int32 (k,)
     mothers: np.ndarray  # int32 (k,)
@@ -49,12 +73,18 @@ class EventBatch:
     def n_slots(self) -> int:
         return int(self.status.shape[0])
 
+    @functools.cached_property
+    def v(self) -> np.ndarray:
+        """Production vertex of every particle, float64 (4, n, k) in mm (x, y, z, ct)."""
+        return np.ascontiguousarray(np.take(self.vertices, self.vertex_of_slot, axis=2))
+
     def take(self, mask: np.ndarray) -> EventBatch:
         """The events where ``mask`` is true (copies)."""
         return EventBatch(
             first_event=self.first_event,
             p=np.ascontiguousarray(self.p[:, mask, :]),
-            v=np.ascontiguousarray(self.v[:, mask, :]),
+            vertices=np.ascontiguousarray(self.vertices[:, mask, :]),
+            vertex_of_slot=self.vertex_of_slot,
             pid=self.pid[mask],
             status=self.status,
             mothers=self.mothers,

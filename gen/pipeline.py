@@ -33,6 +33,7 @@ from gen.acceptance import koto as koto_acceptance
 from gen.acceptance import monophoton as monophoton_acceptance
 from gen.acceptance import na62 as na62_acceptance
 from gen.acceptance import no_acceptance_block
+from gen.events import vertex_table
 from gen.production import kaon_beams, upsilon4s, vertices
 from matrix_elements import b_to_kstar, p_to_pprime, z_to_gamma
 from matrix_elements.record import store_pids
@@ -216,16 +217,19 @@ def block_sums(s, n_regions, out):
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
-def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep, observables, selected):
+def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, weight, keep, observables,
+          selected):
     """Lanes 0 .. n − 1 of the block into events ``i0 ..`` of the batch arrays.
 
-    ``p``, ``v``: (4, events, slots) lab momenta (GeV) and production vertices (mm);
+    ``p``: (4, events, slots) lab momenta (GeV); ``v``: (4, events, m) the distinct production
+    vertices (mm), vertex j that of slot ``source_slot[j]`` (``gen.events.vertex_table``);
     ``pid``: (events, slots) (``matrix_elements.record.store_pids``); ``weight``, ``keep``:
     (events,); ``observables``: (n_obs, events); ``selected``: (n_regions, events), bool
     flags or float selection probabilities. Written event by event: measured faster than row
     by row (slot-major or field-major orders keep more output streams open at once).
     """
     k = pid_template.shape[1]
+    m = source_slot.shape[0]
     n_events = p.shape[1]
     p_flat = p.reshape(-1)
     v_flat = v.reshape(-1)
@@ -234,9 +238,10 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, p, v, pid, weight, keep,
         for lane in range(n):
             for slot in range(k):
                 store_streaming(p_flat, at + lane * k + slot, s[P_ROWS + 4 * slot + c, lane])
+        at = (c * n_events + i0) * m
         for lane in range(n):
-            for slot in range(k):
-                store_streaming(v_flat, at + lane * k + slot, s[V_ROWS + 4 * slot + c, lane])
+            for j in range(m):
+                store_streaming(v_flat, at + lane * m + j, s[V_ROWS + 4 * source_slot[j] + c, lane])
     for lane in range(n):
         i = i0 + lane
         store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
@@ -267,7 +272,7 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
         weigh(s, first, n, weigh_args[0], weigh_args[1], weigh_args[2])
         block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
         store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4], store_args[5],
-              store_args[6], store_args[7], store_args[8], store_args[9])
+              store_args[6], store_args[7], store_args[8], store_args[9], store_args[10])
     fence()  # the streaming stores of store() are visible before the range is reported done
 
 
@@ -276,7 +281,7 @@ class Batch:
     """The arrays one call of the fused kernel fills (n events, k slots)."""
 
     p: np.ndarray  # (4, n, k) GeV
-    v: np.ndarray  # (4, n, k) mm
+    vertices: np.ndarray  # (4, n, m) mm: the distinct production vertices (gen.events.vertex_table)
     pid: np.ndarray  # (n, k) int32
     weight: np.ndarray  # (n,) the event weight (BR or pb; design.md §5)
     keep: np.ndarray  # (n,) bool: kept by the unweighting (all, weighted)
@@ -285,9 +290,9 @@ class Batch:
     block_sums: np.ndarray  # (blocks, n_sums(n_regions)): the SUM_* columns per block
 
     @classmethod
-    def empty(cls, n: int, k: int, n_observables: int, n_regions: int, selected_dtype: type) -> Batch:
+    def empty(cls, n: int, k: int, m: int, n_observables: int, n_regions: int, selected_dtype: type) -> Batch:
         blocks = -(-n // BLOCK)
-        return cls(np.empty((4, n, k)), np.empty((4, n, k)), np.empty((n, k), dtype=np.int32), np.empty(n),
+        return cls(np.empty((4, n, k)), np.empty((4, n, m)), np.empty((n, k), dtype=np.int32), np.empty(n),
                    np.empty(n, dtype=np.bool_), np.empty((n_observables, n)),
                    np.empty((n_regions, n), dtype=selected_dtype), np.empty((blocks, n_sums(n_regions))))
 
@@ -321,7 +326,7 @@ class FusedKernel:
         self.setup_args = setup_args
         self.vertex_args = vertex_args
         self.acceptance_args = acceptance_args
-        self.store_template = store_template  # (pid_template, nu_slot, choice_slot)
+        self.store_template = store_template  # (pid_template, nu_slot, choice_slot, source_slot)
         self.weigh_args = (1.0, 0.0, np.uint64(0))
         self._entry: Any = None
 
@@ -331,7 +336,7 @@ class FusedKernel:
 
     def _args(self, first_event: int, batch: Batch) -> tuple:
         process, setup, acceptance = self.codes
-        store_args = (*self.store_template, batch.p, batch.v, batch.pid, batch.weight, batch.keep,
+        store_args = (*self.store_template, batch.p, batch.vertices, batch.pid, batch.weight, batch.keep,
                       batch.observables, batch.selected)
         return (process, self.process_args, setup, self.setup_args, self.vertex_args, acceptance,
                 self.acceptance_args, self.weigh_args, store_args, batch.block_sums, int(first_event))
@@ -347,7 +352,8 @@ class FusedKernel:
     def new_batch(self, n: int) -> Batch:
         """Empty arrays for ``n`` events of this run."""
         k = self.store_template[0].shape[1]
-        return Batch.empty(n, k, len(self.observables), len(self.regions), self.selected_dtype)
+        m = self.store_template[3].shape[0]
+        return Batch.empty(n, k, m, len(self.observables), len(self.regions), self.selected_dtype)
 
     def observables_and_selected(self, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The batch's observables and selections by name (views of its arrays; pass flags
@@ -388,6 +394,6 @@ def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, con
     probabilities = flags is not None and len(flags) < len(acceptance.regions)
     codes = (PROCESS_CODES[family], _code(SETUP_BLOCKS, setup_block), _code(ACCEPTANCE_BLOCKS, acceptance_block))
     return FusedKernel(codes, process_args, setup_args, vertex_args, acceptance_args,
-                       (topology.pids, np.int64(nu_slot), np.int64(choice_slot)),
+                       (topology.pids, np.int64(nu_slot), np.int64(choice_slot), vertex_table(topology.mothers)[1]),
                        tuple(acceptance.observables), tuple(acceptance.regions),
                        np.float64 if probabilities else np.bool_, tuple(flags or ()))

@@ -14,6 +14,7 @@ from axgen_testing import card_dict
 from gen import acceptance as acceptance_models
 from gen import driver, pipeline, production
 from gen.acceptance import na62
+from gen.events import vertex_table
 from gen.production import kaon_beams
 from matrix_elements import p_to_pprime
 from phase_space import block
@@ -55,9 +56,10 @@ def test_fused_kernel_gives_the_events_of_the_stages_one_by_one():
     np.testing.assert_array_equal(batch.p, p)
     np.testing.assert_array_equal(batch.pid, pid)
     np.testing.assert_allclose(batch.weight, fjac * factor / n, rtol=4e-16, atol=0)
-    np.testing.assert_array_equal(batch.v[:, :, 0], v[:, :, 0])  # the K⁺ at GTK3
-    np.testing.assert_array_equal(batch.v[:, :, 1], root_decay)  # the π⁺ from the K⁺ decay
-    full_v = batch.v.copy()
+    vertex_of_slot, _ = vertex_table(prepared.topology.mothers)
+    full_v = batch.vertices[:, :, vertex_of_slot]  # one vertex per particle again
+    np.testing.assert_array_equal(full_v[:, :, 0], v[:, :, 0])  # the K⁺ at GTK3
+    np.testing.assert_array_equal(full_v[:, :, 1], root_decay)  # the π⁺ from the K⁺ decay
     observables, selected = model.apply(p, pid, q2, context, 7, 0, v=full_v)
     for j, name in enumerate(na62.OBSERVABLES):
         np.testing.assert_array_equal(batch.observables[j], observables[name])
