@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -254,12 +255,15 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
             row: dict[str, Any] = {"kernel": kernel_rate(prepared, frozen, args.events, batch)}
             in_memory = run_rate(raw, args.events, repeats=REPEATS)
             row["in_memory"] = in_memory["events_per_s"]
-            row["parquet"] = run_rate(raw, args.write_events, tmp_path / f"pq{j}", "parquet")["events_per_s"]
             hepmc_events = max(args.write_events // 4, 10_000)
-            row["hepmc3"] = run_rate(raw, hepmc_events, tmp_path / f"hm{j}", "hepmc3")["events_per_s"]
-            row["hepmc3_pyhepmc"] = run_rate(
-                raw, max(hepmc_events // 10, 5_000), tmp_path / f"hp{j}", "hepmc3-pyhepmc"
-            )["events_per_s"]
+            for key, fmt, n_events in (("parquet", "parquet", args.write_events),
+                                       ("hepmc3", "hepmc3", hepmc_events),
+                                       ("hepmc3_pyhepmc", "hepmc3-pyhepmc", max(hepmc_events // 10, 5_000))):
+                out = tmp_path / f"{key}{j}"
+                row[key] = run_rate(raw, n_events, out, fmt)["events_per_s"]
+                # deleted at once: the gigabytes of earlier files still in the page cache would
+                # otherwise be written back to disk while the next run is timed
+                shutil.rmtree(out)
             processes[label] = row
             say(f"  {label:32s} kernel {_fmt(row['kernel'])}  in memory {_fmt(row['in_memory'])}  "
                 f"parquet {_fmt(row['parquet'])}  HepMC3 {_fmt(row['hepmc3'])}  "
