@@ -32,7 +32,7 @@ from tqdm import tqdm
 from gen import acceptance as acceptance_models
 from gen import pdg, pipeline, production
 from gen.cards import CardError, RunCard, parse_lenient, resolved
-from gen.events import EventBatch, to_awkward, vertex_table
+from gen.events import EventBatch, to_awkward
 from gen.output import WRITERS, EventWriter, RunInfo, open_writer
 from gen.processes import REGISTRY, Prepared, suggest
 from gen.running_sums import RunningSums, sum_and_sum_of_squares
@@ -432,7 +432,6 @@ def run(
 
     fused = pipeline.fused_kernel(prepared, frozen, producer, acceptance, acceptance_context, seed, key)
     pool = _BatchPool(fused, batch_size)
-    vertex_of_slot = vertex_table(topology.mothers)[0]
     writer_thread = _WriterThread(writers, pool if not collect else None) if writers else None
     # weights: f × (beam factor) / (events tried); unweighted: kept with probability f/w_max
     fused.weighting(1.0 / total, w_max, stream_key(seed, STREAM_UNWEIGHT))
@@ -471,7 +470,7 @@ def run(
                 first_event=first,
                 p=fused_batch.p,
                 vertices=fused_batch.vertices,
-                vertex_of_slot=vertex_of_slot,
+                vertex_of_slot=fused.vertex_of_slot,
                 pid=fused_batch.pid,
                 status=topology.status,
                 mothers=topology.mothers,

@@ -225,15 +225,18 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, 
     vertices (mm), vertex j that of slot ``source_slot[j]`` (``gen.events.vertex_table``);
     ``pid``: (events, slots) (``matrix_elements.record.store_pids``); ``weight``, ``keep``:
     (events,); ``observables``: (n_obs, events); ``selected``: (n_regions, events), bool
-    flags or float selection probabilities. Written event by event: measured faster than row
-    by row (slot-major or field-major orders keep more output streams open at once).
+    flags or float selection probabilities. Momenta and vertices go out one component
+    after another, each a contiguous run of the block's events written by streaming stores
+    (a few output streams at a time keep the write-combining buffers full: interior lines
+    leave whole); the other fields are small and written in place. Bound by the core's
+    memory write bandwidth (~330 bytes per NA62 event).
     """
     k = pid_template.shape[1]
     m = source_slot.shape[0]
     n_events = p.shape[1]
     p_flat = p.reshape(-1)
     v_flat = v.reshape(-1)
-    for c in range(4):  # whole cache lines, one component after the other: streaming stores
+    for c in range(4):  # one component after the other: a contiguous run per block
         at = (c * n_events + i0) * k
         for lane in range(n):
             for slot in range(k):
@@ -314,10 +317,12 @@ class FusedKernel:
     """
 
     def __init__(self, codes: tuple[int, int, int], process_args: tuple, setup_args: tuple, vertex_args: tuple,
-                 acceptance_args: tuple, store_template: tuple, observables: tuple[str, ...] = ("q2",),
+                 acceptance_args: tuple, store_template: tuple, vertex_of_slot: np.ndarray,
+                 observables: tuple[str, ...] = ("q2",),
                  regions: tuple[str, ...] = ("all",), selected_dtype: type = np.bool_,
                  flag_regions: tuple[str, ...] = ()) -> None:
         self.codes = codes
+        self.vertex_of_slot = vertex_of_slot  # the vertex of each slot (gen.events.vertex_table)
         self.observables = observables
         self.regions = regions
         self.selected_dtype = selected_dtype
@@ -393,7 +398,8 @@ def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, con
     flags = getattr(acceptance, "flag_regions", None)
     probabilities = flags is not None and len(flags) < len(acceptance.regions)
     codes = (PROCESS_CODES[family], _code(SETUP_BLOCKS, setup_block), _code(ACCEPTANCE_BLOCKS, acceptance_block))
+    vertex_of_slot, source_slot = vertex_table(topology.mothers)
     return FusedKernel(codes, process_args, setup_args, vertex_args, acceptance_args,
-                       (topology.pids, np.int64(nu_slot), np.int64(choice_slot), vertex_table(topology.mothers)[1]),
+                       (topology.pids, np.int64(nu_slot), np.int64(choice_slot), source_slot), vertex_of_slot,
                        tuple(acceptance.observables), tuple(acceptance.regions),
                        np.float64 if probabilities else np.bool_, tuple(flags or ()))

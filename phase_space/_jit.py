@@ -138,8 +138,8 @@ slowed by another tenant of the machine takes fewer of them instead of holding t
 def run_ranges(function: Callable[..., Any], args: tuple, n: int, min_per_thread: int, align: int = 1) -> None:
     """``function(*args, start, stop)`` over contiguous ranges covering ``0 .. n − 1`` on
     :func:`event_threads` threads (fewer when a thread would get under ``min_per_thread``
-    items): ``CHUNKS_PER_THREAD`` ranges per thread, each starting at a multiple of ``align``,
-    taken in turn by the calling thread and the pool's. Which thread runs a range never
+    items): up to ``CHUNKS_PER_THREAD`` ranges per thread, each starting at a multiple of
+    ``align``, taken in turn by the calling thread and the pool's. Which thread runs a range never
     changes a result (kernels are pure functions of the item index). Every range finishes
     before an error is re-raised."""
     threads = min(event_threads(), max(1, n // min_per_thread))

@@ -76,7 +76,10 @@ N_ROWS = BOOST_FACTORS + 4
 def store_streaming(typingctx, array, index, value):  # noqa: ARG001
     """``array[index] = value`` (1-d, contiguous) as a non-temporal store: the line goes to
     memory without being read into the cache first (no read-for-ownership), which halves the
-    memory traffic of a large output array written once; consecutive indices fill lines."""
+    memory traffic of a large output array written once; consecutive indices fill lines.
+    The store indexes the data pointer directly, so only 1-d C-contiguous arrays are typed."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"):
+        raise TypeError(f"store_streaming needs a 1-d C-contiguous array, got {array}")
     sig = types.void(array, index, value)
 
     def codegen(context, builder, signature, args):

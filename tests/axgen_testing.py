@@ -168,8 +168,22 @@ def nominal_masses(pid):
     return masses
 
 
+def check_vertices(mother, p, v):
+    """Each particle is produced where its mother decays, on the mother's straight flight
+    from her own production vertex: Δx⃗ = Δ(ct) p⃗/E with Δ(ct) ≥ 0 (p[n, k, 4] in GeV,
+    v[n, k, 4] = (x, y, z, ct) in mm; relative 1e-9 of the distances involved)."""
+    for s in np.flatnonzero(mother >= 0):
+        m = mother[s]
+        step = v[:, s, :] - v[:, m, :]
+        scale = 1e-9 * (np.abs(v[:, s, :]).max(axis=1) + np.abs(v[:, m, :]).max(axis=1) + 1e-6)
+        assert np.all(step[:, 3] >= -scale), f"slot {s}: produced before its mother"
+        along = step[:, 3:4] * p[:, m, 1:] / p[:, m, :1]
+        assert np.all(np.abs(step[:, :3] - along).max(axis=1) <= scale), f"slot {s}: off the mother's path"
+
+
 def check_events(events, mothers2=None):
-    """:func:`check_record` on an axgen awkward event array (X slots at √q² of their pair)."""
+    """:func:`check_record` and :func:`check_vertices` on an axgen awkward event array (X
+    slots at √q² of their pair)."""
     import awkward as ak
 
     parts = events.particles
@@ -179,5 +193,7 @@ def check_events(events, mothers2=None):
     x_slots = np.isnan(masses)
     # X: off shell, its mass is √q² of the neutrino pair
     masses[x_slots] = np.sqrt(np.repeat(ak.to_numpy(events.observables.q2), x_slots.sum(axis=1)))
-    check_record(pid, ak.to_numpy(parts.status)[0], ak.to_numpy(parts.mother)[0], p, masses, mothers2)
+    mother = ak.to_numpy(parts.mother)[0]
+    check_record(pid, ak.to_numpy(parts.status)[0], mother, p, masses, mothers2)
+    check_vertices(mother, p, np.stack([ak.to_numpy(parts[c]) for c in ("vx", "vy", "vz", "vt")], axis=-1))
     return p

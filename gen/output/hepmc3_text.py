@@ -357,7 +357,8 @@ def warm_cache() -> None:
     p = np.zeros((4, n, k))
     p[0] = 1.0
     batch = EventBatch(
-        first_event=0, p=p, vertices=np.zeros((4, n, k)), vertex_of_slot=np.arange(k), pid=np.full((n, k), 22, dtype=np.int32),
+        first_event=0, p=p, vertices=np.zeros((4, n, k)), vertex_of_slot=np.arange(k),
+        pid=np.full((n, k), 22, dtype=np.int32),
         status=np.array([2, 1], dtype=np.int32), mothers=np.array([-1, 0], dtype=np.int32),
         masses=np.zeros(k), weight=np.ones(n), event_number=np.arange(n, dtype=np.int64),
         observables={}, selected={},
