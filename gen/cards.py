@@ -336,13 +336,13 @@ class OutputSection:
     """[[output]]: one file per table."""
 
     format: str = spec(
-        _string, '"parquet", "hepmc3" or "hepmc3-pyhepmc" (the same file through pyhepmc, slower)'
+        _string, '"parquet", "hepmc3", "hepmc3-pyhepmc" (the same file through pyhepmc, slower) or "root"'
     )
     path: str = spec(
         _string, "file name, relative to the output directory (.gz, .bz2, .xz compress HepMC3)"
     )
     compression: str = spec(
-        _choice("lz4", "zstd", "snappy", "none"), "parquet compression", default="lz4"
+        _choice("lz4", "zstd", "snappy", "none"), "parquet and ROOT compression (ROOT: not snappy)", default="lz4"
     )
     precision: int = spec(
         _int(6, 17),

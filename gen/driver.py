@@ -34,6 +34,7 @@ from gen import pdg, pipeline, production
 from gen.cards import CardError, RunCard, parse_lenient, resolved
 from gen.events import EventBatch, to_awkward
 from gen.output import WRITERS, EventWriter, RunInfo, open_writer
+from gen.output.root import CODECS as ROOT_CODECS
 from gen.processes import REGISTRY, Prepared, suggest
 from gen.running_sums import RunningSums, sum_and_sum_of_squares
 from phase_space.random import (
@@ -141,6 +142,11 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
             problems.append(
                 f"output[{i}].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got {out.path!r} "
                 "(format 'hepmc3-pyhepmc' writes .zst)"
+            )
+        elif out.format == "root" and out.compression not in ROOT_CODECS:
+            problems.append(
+                f"output[{i}].compression: expected one of {', '.join(ROOT_CODECS)} for format 'root', "
+                f"got {out.compression!r}"
             )
         path = Path(out.path)
         if path.is_absolute() or ".." in path.parts:

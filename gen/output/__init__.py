@@ -56,6 +56,7 @@ WRITERS: dict[str, type | str] = {
     # the reference: every event through pyhepmc's C++ writer (slower; also writes .zst)
     "hepmc3-pyhepmc": "gen.output.hepmc3:HepMC3Writer",
     "parquet": "gen.output.parquet:ParquetWriter",
+    "root": "gen.output.root:ROOTWriter",
 }
 
 

@@ -102,7 +102,7 @@ BAD_CARDS = {
             "run.bacth_size: unknown key; did you mean 'batch_size'?",
             "model.m_X: expected a mass in (0, 0.35411) GeV",
             "model.g_sd: expected a nonzero coupling for 'K+ -> pi+ X'",
-            "output[1].format: expected one of hepmc3, hepmc3-pyhepmc, parquet, got 'hepmc'",
+            "output[1].format: expected one of hepmc3, hepmc3-pyhepmc, parquet, root, got 'hepmc'",
             "output[1].path: expected a unique path, got 'e.parquet' (also output[0])",
         ],
     ),
@@ -131,6 +131,10 @@ BAD_CARDS = {
     "hepmc3 cannot write zstd": (
         GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "hepmc3"\npath = "e.hepmc.zst"\n',
         ["output[0].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got 'e.hepmc.zst'"],
+    ),
+    "root has no snappy": (
+        GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "root"\npath = "e.root"\ncompression = "snappy"\n',
+        ["output[0].compression: expected one of lz4, zstd, none for format 'root', got 'snappy'"],
     ),
     "kl needs an imaginary coupling": (
         '[run]\nprocess = "KL -> pi0 X"\nevents = 10\n[model]\nm_X = 0.1\ng_sd = 1e-12\n' + OUTPUT,

@@ -1,4 +1,5 @@
-"""HepMC3 and parquet files read back with the same events (pyhepmc, awkward, vector)."""
+"""HepMC3, parquet and ROOT files read back with the same events (pyhepmc, awkward, vector,
+uproot)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import vector
 from axgen_testing import card_dict
 
 import gen
+from gen.output import root
 from gen.output.parquet import read_summary
 
 
@@ -161,4 +163,54 @@ def test_failed_run_leaves_no_files(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         _run(tmp_path, "K+ -> pi+ X", events=3000)
     assert not any(p.suffix in (".parquet", ".hepmc", ".gz", ".json") for p in tmp_path.iterdir())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("process", "compression"),
+    [
+        ("K+ -> pi+ X @na62", "lz4"),  # pass flags
+        ("B0 -> K*0(K+ pi-) X @belle2", "zstd"),  # selection probabilities (float), 11 particles
+        ("e+ e- -> gamma X", "none"),
+    ],
+)
+def test_root_round_trip(tmp_path, process, compression):
+    """The ROOT tree holds the parquet file's events exactly (every particle field, weight,
+    observable and selection), one basket per batch, and the same stored summary."""
+    process, _, setup = process.partition(" @")
+    raw = card_dict(process, events=2500, run={"conjugate": "both", "batch_size": 1000})
+    if setup:
+        raw["production"] = {"setup": setup}
+        raw["acceptance"] = {"experiment": setup}
+    raw["output"] = [
+        {"format": "root", "path": "events.root", "compression": compression},
+        {"format": "parquet", "path": "events.parquet"},
+    ]
+    events, summary = gen.generate(raw, output_dir=tmp_path)
+    read = root.read_events(tmp_path / "events.root")
+    parquet = ak.from_parquet(tmp_path / "events.parquet")
+    assert len(read) == len(events) == 2500
+    assert read.fields == parquet.fields
+    assert read.particles.fields == parquet.particles.fields
+    assert ak.array_equal(read, parquet, check_parameters=False)  # bit for bit, every field
+    import uproot
+
+    with uproot.open(tmp_path / "events.root") as f:
+        tree = f[root.TREE]
+        assert tree["weight"].num_baskets == 3  # streamed: one basket per batch
+        assert ak.all(tree["nparticles"].array() == len(events.particles[0]))
+    assert root.read_summary(tmp_path / "events.root") == read_summary(tmp_path / "events.parquet")
+    assert root.read_summary(tmp_path / "events.root")["rate"] == summary["rate"]
+    assert not list(tmp_path.glob(".*")), "no temporary files left"
+
+
+def test_failed_root_run_leaves_no_files(tmp_path, monkeypatch):
+    def boom(self, batch, rate):  # noqa: ARG001
+        raise OSError("disk full")
+
+    monkeypatch.setattr(root.ROOTWriter, "write_batch", boom)
+    raw = card_dict("K+ -> pi+ X", events=3000, run={"batch_size": 1000})
+    raw["output"] = [{"format": "root", "path": "events.root"}]
+    with pytest.raises(OSError, match="disk full"):
+        gen.generate(raw, output_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
