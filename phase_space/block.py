@@ -31,9 +31,12 @@ physics, the composition in ``gen.pipeline``.
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from phase_space._jit import helper, kernel
@@ -72,6 +75,9 @@ BOOST_FACTORS = TMP + N_TMP  # four rows, for boost_slots
 N_ROWS = BOOST_FACTORS + 4
 
 
+_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+
 @intrinsic
 def store_streaming(typingctx, array, index, value):  # noqa: ARG001
     """``array[index] = value`` (1-d, contiguous) as a non-temporal store: the line goes to
@@ -96,10 +102,17 @@ def store_streaming(typingctx, array, index, value):  # noqa: ARG001
 @intrinsic
 def fence(typingctx):  # noqa: ARG001
     """A full memory fence: streaming stores are weakly ordered, so a kernel that made them
-    fences before its results are handed to another thread."""
+    fences before its results are handed to another thread. On x86-64 an ``sfence`` first,
+    the instruction the architecture manuals name for ordering non-temporal stores (LLVM
+    lowers the sequentially consistent fence to a locked instruction, which orders them too
+    on current CPUs)."""
     sig = types.void()
 
     def codegen(context, builder, signature, args):  # noqa: ARG001
+        if _X86_64:
+            sfence = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
+                                                    "llvm.x86.sse.sfence")
+            builder.call(sfence, [])
         builder.fence("seq_cst")
         return context.get_dummy_value()
 
