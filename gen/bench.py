@@ -10,7 +10,8 @@ and selection) and e⁺e⁻→γX (FCC-ee beams and monophoton selection):
   frame) into reused buffers;
 - ``in memory``: a whole run without files — kernel, production (beam, vertices),
   acceptance (regions, observables) and the running sums, as the driver runs it;
-- ``parquet``, ``HepMC3``, ``HepMC3 (pyhepmc)``: whole runs writing one file each.
+- ``parquet``, ``ROOT``, ``HepMC3``, ``HepMC3 (pyhepmc)``: whole runs writing one file each
+  (deleted right after its run).
 
 Run rates are events per second of the event loop (the VEGAS warm-up, ~0.1 s, is not
 included; kernels are compiled before timing). In-memory rates are the best of ``REPEATS``.
@@ -257,6 +258,7 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
             row["in_memory"] = in_memory["events_per_s"]
             hepmc_events = max(args.write_events // 4, 10_000)
             for key, fmt, n_events in (("parquet", "parquet", args.write_events),
+                                       ("root", "root", args.write_events),
                                        ("hepmc3", "hepmc3", hepmc_events),
                                        ("hepmc3_pyhepmc", "hepmc3-pyhepmc", max(hepmc_events // 10, 5_000))):
                 out = tmp_path / f"{key}{j}"
@@ -266,7 +268,7 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
                 shutil.rmtree(out)
             processes[label] = row
             say(f"  {label:32s} kernel {_fmt(row['kernel'])}  in memory {_fmt(row['in_memory'])}  "
-                f"parquet {_fmt(row['parquet'])}  HepMC3 {_fmt(row['hepmc3'])}  "
+                f"parquet {_fmt(row['parquet'])}  ROOT {_fmt(row['root'])}  HepMC3 {_fmt(row['hepmc3'])}  "
                 f"HepMC3 (pyhepmc) {_fmt(row['hepmc3_pyhepmc'])} ev/s")
         results["processes"] = processes
         na62 = processes[NA62_CASE]
@@ -377,12 +379,13 @@ def table(results: dict[str, Any]) -> str:
         (f"axgen {m['axgen']} bench — {m['cpus']} CPUs, {m['threads']} threads, "
         f"batch {results['batch_size']}, numba {m['numba']}"),
         "",
-        f"{'events/s':32s} {'kernel':>9s} {'in memory':>10s} {'parquet':>9s} {'HepMC3':>9s} {'pyhepmc':>9s}",
+        (f"{'events/s':32s} {'kernel':>9s} {'in memory':>10s} {'parquet':>9s} {'ROOT':>9s} {'HepMC3':>9s} "
+         f"{'pyhepmc':>9s}"),
     ]
     for label, row in results["processes"].items():
         lines.append(
             f"{label:32s} {_fmt(row['kernel']):>9s} {_fmt(row['in_memory']):>10s} {_fmt(row['parquet']):>9s} "
-            f"{_fmt(row['hepmc3']):>9s} {_fmt(row['hepmc3_pyhepmc']):>9s}"
+            f"{_fmt(row['root']):>9s} {_fmt(row['hepmc3']):>9s} {_fmt(row['hepmc3_pyhepmc']):>9s}"
         )
     y = results["yardsticks"]
     pythia = y["pythia"]

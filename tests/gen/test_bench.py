@@ -41,7 +41,7 @@ def test_bench_runs_and_writes_json(tmp_path, capsys):
     results = json.loads(out.read_text())
     assert set(results["processes"]) == set(CASES)
     for row in results["processes"].values():
-        assert all(row[k] > 0 for k in ("kernel", "in_memory", "parquet", "hepmc3", "hepmc3_pyhepmc"))
+        assert all(row[k] > 0 for k in ("kernel", "in_memory", "parquet", "root", "hepmc3", "hepmc3_pyhepmc"))
     assert results["yardsticks"]["numpy"]["max_relative_difference"] < 1e-9
     assert results["ratios"]["kernel / numpy (K+ at rest, 1 thread each)"] > 0
     assert results["threads"]["machine_speed_up_pure_compute"] > 0
