@@ -143,11 +143,14 @@ def validate(card: RunCard, output_dir: Path | None = None) -> Prepared:
                 f"output[{i}].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got {out.path!r} "
                 "(format 'hepmc3-pyhepmc' writes .zst)"
             )
-        elif out.format == "root" and out.compression not in ROOT_CODECS:
-            problems.append(
-                f"output[{i}].compression: expected one of {', '.join(ROOT_CODECS)} for format 'root', "
-                f"got {out.compression!r}"
-            )
+        elif out.format == "root":
+            if Path(out.path).suffix != ".root":
+                problems.append(f"output[{i}].path: expected a .root file for format 'root', got {out.path!r}")
+            if out.compression not in ROOT_CODECS:
+                problems.append(
+                    f"output[{i}].compression: expected one of {', '.join(ROOT_CODECS)} for format 'root', "
+                    f"got {out.compression!r}"
+                )
         path = Path(out.path)
         if path.is_absolute() or ".." in path.parts:
             problems.append(
@@ -329,6 +332,7 @@ def versions() -> dict[str, str]:
         "pyhepmc",
         "awkward",
         "pyarrow",
+        "uproot",
         "vector",
         "particle",
     ):

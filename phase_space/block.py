@@ -31,8 +31,6 @@ physics, the composition in ``gen.pipeline``.
 
 from __future__ import annotations
 
-import platform
-
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -75,9 +73,6 @@ BOOST_FACTORS = TMP + N_TMP  # four rows, for boost_slots
 N_ROWS = BOOST_FACTORS + 4
 
 
-_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
-
-
 @intrinsic
 def store_streaming(typingctx, array, index, value):  # noqa: ARG001
     """``array[index] = value`` (1-d, contiguous) as a non-temporal store: the line goes to
@@ -109,7 +104,7 @@ def fence(typingctx):  # noqa: ARG001
     sig = types.void()
 
     def codegen(context, builder, signature, args):  # noqa: ARG001
-        if _X86_64:
+        if builder.module.triple.startswith(("x86_64", "amd64")):  # the target, not the host
             sfence = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
                                                     "llvm.x86.sse.sfence")
             builder.call(sfence, [])

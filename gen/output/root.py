@@ -46,18 +46,18 @@ class ROOTWriter:
     """Append batches to the TTree ``events`` of a ROOT file; summary as TObjString."""
 
     def __init__(self, path: Path, options: OutputSection, run_info: RunInfo) -> None:
-        import uproot
-
         if options.compression not in CODECS:  # the card check refuses it first (driver.check)
             raise ValueError(f"ROOT files cannot be compressed with {options.compression!r}")
         self.path = path
         self.tmp = temporary_path(path)
+        self.options = options
         self.run_info = run_info
-        self._file = uproot.recreate(self.tmp, compression=_compression(options.compression))
+        self._file: Any = None  # opened with the first batch: a run that fails before leaves nothing
         self._tree: Any = None
 
     def write_batch(self, batch: EventBatch, rate: tuple[float, float, int, int]) -> None:  # noqa: ARG002
         import awkward as ak
+        import uproot
 
         events = to_awkward(batch)
         # vector's record name Momentum4D is for parquet and notebooks; ROOT branches are plain
@@ -71,10 +71,12 @@ class ROOTWriter:
             "selected": events.selected,
         }
         if self._tree is None:
+            self._file = uproot.recreate(self.tmp, compression=_compression(self.options.compression))
             types = {name: value.dtype if isinstance(value, np.ndarray) else value.type
                      for name, value in branches.items()}
             self._tree = self._file.mktree(TREE, types, title=f"axgen {self.run_info.process}")
-        self._tree.extend(branches)
+        if batch.n_events:  # no empty baskets (uproot5 #756: ROOT misreads them after hadd)
+            self._tree.extend(branches)
 
     def finish(self, summary: dict[str, Any]) -> None:
         if self._tree is None:  # the driver hands over every batch, even an empty one
@@ -83,13 +85,16 @@ class ROOTWriter:
         # same card and seed (design.md §6); summary.json has them
         self._file[SUMMARY_KEY] = json.dumps({k: v for k, v in summary.items() if k != "timing"})
         self._file.close()
-        self._tree = None
+        self._file = self._tree = None
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self._file.close()
-        self._tree = None
-        self.tmp.unlink(missing_ok=True)
+        try:
+            if self._file is not None:
+                self._file.close()
+        finally:
+            self._file = self._tree = None
+            self.tmp.unlink(missing_ok=True)
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
@@ -101,8 +106,9 @@ def read_summary(path: str | Path) -> dict[str, Any]:
 
 
 def read_events(path: str | Path) -> Any:
-    """The tree of an axgen ROOT file as an awkward Array in the parquet layout (records
-    ``particles``, ``observables``, ``selected``), for comparisons and notebooks."""
+    """The tree of an axgen ROOT file as an awkward Array in the parquet layout (``particles``
+    as ``Momentum4D`` records, ``observables``, ``selected``), for comparisons and notebooks.
+    Reads the whole tree into memory (``uproot.iterate`` reads it in steps)."""
     import awkward as ak
     import uproot
 
@@ -116,4 +122,6 @@ def read_events(path: str | Path) -> Any:
             groups[group][field] = flat[name]
         elif name != "nparticles":
             top[name] = flat[name]
-    return ak.zip({**top, **{group: ak.zip(fields) for group, fields in groups.items()}}, depth_limit=1)
+    records = {group: ak.zip(fields) for group, fields in groups.items()}
+    records["particles"] = ak.zip(groups["particles"], with_name="Momentum4D")
+    return ak.zip({**top, **records}, depth_limit=1)

@@ -132,9 +132,13 @@ BAD_CARDS = {
         GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "hepmc3"\npath = "e.hepmc.zst"\n',
         ["output[0].path: expected .hepmc, .gz, .bz2 or .xz for format 'hepmc3', got 'e.hepmc.zst'"],
     ),
-    "root has no snappy": (
-        GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "root"\npath = "e.root"\ncompression = "snappy"\n',
-        ["output[0].compression: expected one of lz4, zstd, none for format 'root', got 'snappy'"],
+    "root has no snappy and wants .root": (
+        GOOD_RUN + GOOD_MODEL + '[[output]]\nformat = "root"\npath = "e.root"\ncompression = "snappy"\n'
+        + '[[output]]\nformat = "root"\npath = "e.root.gz"\n',
+        [
+            "output[0].compression: expected one of lz4, zstd, none for format 'root', got 'snappy'",
+            "output[1].path: expected a .root file for format 'root', got 'e.root.gz'",
+        ],
     ),
     "kl needs an imaginary coupling": (
         '[run]\nprocess = "KL -> pi0 X"\nevents = 10\n[model]\nm_X = 0.1\ng_sd = 1e-12\n' + OUTPUT,

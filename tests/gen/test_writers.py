@@ -167,18 +167,21 @@ def test_failed_run_leaves_no_files(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("process", "compression"),
+    ("process", "compression", "run"),
     [
-        ("K+ -> pi+ X @na62", "lz4"),  # pass flags
-        ("B0 -> K*0(K+ pi-) X @belle2", "zstd"),  # selection probabilities (float), 11 particles
-        ("e+ e- -> gamma X", "none"),
+        ("K+ -> pi+ X @na62", "lz4", {}),  # pass flags
+        ("B+ -> K+ X @belle2", "zstd", {}),  # selection probabilities (float regions)
+        ("B0 -> K*0(K+ pi-) X @belle2", "lz4", {}),  # 11 particles
+        ("KL -> pi0 X @koto", "lz4", {"mode": "unweighted", "keep": "selected"}),  # NaN observables
+        ("e+ e- -> gamma X", "none", {}),
     ],
 )
-def test_root_round_trip(tmp_path, process, compression):
+def test_root_round_trip(tmp_path, process, compression, run):
     """The ROOT tree holds the parquet file's events exactly (every particle field, weight,
-    observable and selection), one basket per batch, and the same stored summary."""
+    observable and selection, their types), one basket per non-empty batch, and the same
+    stored summary."""
     process, _, setup = process.partition(" @")
-    raw = card_dict(process, events=2500, run={"conjugate": "both", "batch_size": 1000})
+    raw = card_dict(process, events=2500, run={"conjugate": "both", "batch_size": 1000, **run})
     if setup:
         raw["production"] = {"setup": setup}
         raw["acceptance"] = {"experiment": setup}
@@ -189,19 +192,69 @@ def test_root_round_trip(tmp_path, process, compression):
     events, summary = gen.generate(raw, output_dir=tmp_path)
     read = root.read_events(tmp_path / "events.root")
     parquet = ak.from_parquet(tmp_path / "events.parquet")
-    assert len(read) == len(events) == 2500
-    assert read.fields == parquet.fields
-    assert read.particles.fields == parquet.particles.fields
-    assert ak.array_equal(read, parquet, check_parameters=False)  # bit for bit, every field
+    assert len(read) == len(parquet) == len(events) > 0
+    assert str(read.type) == str(parquet.type)  # fields, order, dtypes and the Momentum4D name
+    assert ak.array_equal(read, parquet, equal_nan=True)  # bit for bit, every field
+    if setup == "belle2" and process.startswith("B+"):
+        assert str(read.selected.type).count("float64") > 1
+    vector.register_awkward()
+    np.testing.assert_array_equal(ak.to_numpy(ak.flatten(read.particles.mass)),
+                                  ak.to_numpy(ak.flatten(parquet.particles.mass)))
     import uproot
 
     with uproot.open(tmp_path / "events.root") as f:
         tree = f[root.TREE]
-        assert tree["weight"].num_baskets == 3  # streamed: one basket per batch
+        per_batch = [n for n in np.diff(tree["weight"].member("fBasketEntry")[: tree["weight"].num_baskets + 1]) if n]
+        assert tree["weight"].num_baskets == len(per_batch) >= 2  # streamed, no empty basket
         assert ak.all(tree["nparticles"].array() == len(events.particles[0]))
     assert root.read_summary(tmp_path / "events.root") == read_summary(tmp_path / "events.parquet")
     assert root.read_summary(tmp_path / "events.root")["rate"] == summary["rate"]
     assert not list(tmp_path.glob(".*")), "no temporary files left"
+
+
+def _batch(n, first=0):
+    """A small two-particle EventBatch of ``n`` events (writer-level tests)."""
+    from gen.events import EventBatch
+
+    rng = np.random.default_rng(first)
+    return EventBatch(
+        first_event=first, p=rng.random((4, n, 2)), vertices=rng.random((4, n, 2)),
+        vertex_of_slot=np.arange(2), pid=np.full((n, 2), 22, dtype=np.int32),
+        status=np.array([2, 1], dtype=np.int32), mothers=np.array([-1, 0], dtype=np.int32),
+        masses=np.zeros(2), weight=rng.random(n), event_number=np.arange(first, first + n, dtype=np.int64),
+        observables={"q2": rng.random(n)}, selected={"SR": rng.random(n) > 0.5},
+    )
+
+
+def test_root_writer_streams_batches_and_skips_empty_ones(tmp_path):
+    """Empty batches (unweighted or keep = "selected" runs) make no basket; the others one
+    each, with their events in order; nothing is on disk before the first batch."""
+    import uproot
+
+    from gen.cards import OutputSection
+    from gen.output import RunInfo
+
+    info = RunInfo(process="test", process_code=0, references=(), seed=0, mode="weighted", card_json="{}",
+                   versions={}, pdg_edition=2024, rate_unit="BR", labels=("a", "b"))
+    writer = root.ROOTWriter(tmp_path / "t.root", OutputSection(format="root", path="t.root"), info)
+    assert list(tmp_path.iterdir()) == []  # opened with the first batch
+    batches = [_batch(0), _batch(5, 0), _batch(0, 5), _batch(3, 5)]
+    for batch in batches:
+        writer.write_batch(batch, (0.0, 0.0, 0, 0))
+    writer.finish({"rate": {"value": 1.0}})
+    with uproot.open(tmp_path / "t.root") as f:
+        branch = f[root.TREE]["weight"]
+        assert branch.num_baskets == 2
+        np.testing.assert_array_equal(branch.member("fBasketEntry")[:3], [0, 5, 8])
+        np.testing.assert_array_equal(branch.array(library="np"), np.concatenate([b.weight for b in batches]))
+    read = root.read_events(tmp_path / "t.root")
+    np.testing.assert_array_equal(ak.to_numpy(read.particles.E), np.concatenate([b.p[0] for b in batches]))
+    np.testing.assert_array_equal(ak.to_numpy(read.particles.vt), np.concatenate([b.v[3] for b in batches]))
+    assert root.read_summary(tmp_path / "t.root") == {"rate": {"value": 1.0}}
+    aborted = root.ROOTWriter(tmp_path / "u.root", OutputSection(format="root", path="u.root"), info)
+    aborted.write_batch(_batch(4), (0.0, 0.0, 0, 0))
+    aborted.abort()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.root"]
 
 
 def test_failed_root_run_leaves_no_files(tmp_path, monkeypatch):
