@@ -162,7 +162,7 @@ def run_rate(raw: dict[str, Any], n_events: int, directory: Path | None = None, 
     loop's events/s (best of ``repeats``) and the summary of the last run."""
     raw = _with(raw, events=n_events)
     if fmt is not None:
-        suffix = "parquet" if fmt == "parquet" else "hepmc"
+        suffix = {"parquet": "parquet", "root": "root"}.get(fmt, "hepmc")
         raw["output"] = [{"format": fmt, "path": f"bench.{suffix}"}]
     card, prepared = driver.check(raw, "<bench>", directory)
     # compile (or load) every kernel of the run first, the writer's too, in a scratch directory
