@@ -318,6 +318,10 @@ def _batches(total: int, size: int, start: int = 0) -> Iterator[tuple[int, int]]
 
 
 def _accept(seed: int, first: int, n: int, fjac: np.ndarray, w_max: float) -> np.ndarray:
+    """The unweighting decisions of :func:`gen.pipeline.weigh` (u·w_max < f, u the counter 0 of
+    the unweighting stream) for the plan, which runs the process kernel alone: the same rule on
+    the same numbers, so the generation keeps exactly the planned events (tested:
+    ``test_unweighted_mode_keeps_exactly_the_asked_events``)."""
     u = uniforms(stream_key(seed, STREAM_UNWEIGHT), first, n, 1)[:, 0]
     return u * w_max < fjac
 
