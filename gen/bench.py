@@ -9,17 +9,21 @@ and selection) and e⁺e⁻→γX (FCC-ee beams and monophoton selection):
 - ``kernel``: the process kernel alone (uniforms, VEGAS map, |M|², momenta in the parent
   frame) into reused buffers;
 - ``in memory``: a whole run without files — kernel, production (beam, vertices),
-  acceptance (regions, observables) and the running sums, as the driver runs it;
+  acceptance (regions, observables), the running sums and the event record filled in the
+  batch arrays (what the writers get);
+- ``sums only``: the same run as the driver runs it when nothing reads the events (no
+  output, a scan point): rates and acceptances from the events in cache, no record;
 - ``parquet``, ``ROOT``, ``HepMC3``, ``HepMC3 (pyhepmc)``: whole runs writing one file each
   (deleted right after its run).
 
 Run rates are events per second of the event loop (the VEGAS warm-up, ~0.1 s, is not
 included; kernels are compiled before timing). In-memory rates are the best of ``REPEATS``.
 
-Yardsticks, in the same run: K⁺→π⁺X at rest in plain numpy (checked event by event against
-the kernel first, :mod:`gen.yardstick_numpy`) and, with the ``bench`` extra, Pythia 8 driven
-from Python (:mod:`gen.yardstick_pythia`). Then: the thread speed-up of the NA62 in-memory
-run, its cost per event from 10⁵ to ``--scaling-events``, the unweighting efficiency for a
+Yardsticks, in the same run: K⁺→π⁺X at rest in plain numpy, and the whole NA62 run of the
+in-memory row (beam, vertices, selection, weights, sums) in plain numpy — each checked event
+by event against the kernel first (:mod:`gen.yardstick_numpy`) — and, with the ``bench``
+extra, Pythia 8 driven from Python (:mod:`gen.yardstick_pythia`). Then: the thread speed-up
+of the NA62 in-memory and sums-only runs, its cost per event from 10⁵ to ``--scaling-events``, the unweighting efficiency for a
 narrow X, the wall time of a first run (empty numba cache) and a second run of the README
 card, and the peak memory of a long run to parquet (child processes).
 """
@@ -157,9 +161,10 @@ def kernel_rate(prepared: driver.Prepared, frozen: FrozenMap, n_events: int, bat
 
 
 def run_rate(raw: dict[str, Any], n_events: int, directory: Path | None = None, fmt: str | None = None,
-             repeats: int = 1) -> dict[str, Any]:
-    """A whole run (``fmt``: one output file of that format, or None: no files); returns the
-    loop's events/s (best of ``repeats``) and the summary of the last run."""
+             repeats: int = 1, record: bool = True) -> dict[str, Any]:
+    """A whole run (``fmt``: one output file of that format, or None: no files, the event
+    record filled unless not ``record``); returns the loop's events/s (best of ``repeats``)
+    and the summary of the last run."""
     raw = _with(raw, events=n_events)
     if fmt is not None:
         suffix = {"parquet": "parquet", "root": "root"}.get(fmt, "hepmc")
@@ -167,11 +172,13 @@ def run_rate(raw: dict[str, Any], n_events: int, directory: Path | None = None, 
     card, prepared = driver.check(raw, "<bench>", directory)
     # compile (or load) every kernel of the run first, the writer's too, in a scratch directory
     with tempfile.TemporaryDirectory(prefix="axgen-bench-warm-") as scratch:
-        driver.run(_small(card), Path(scratch) if fmt else None, progress=False, prepared=prepared)
+        driver.run(_small(card), Path(scratch) if fmt else None, progress=False, prepared=prepared,
+                   record=record or None)
     best = 0.0
     summary: dict[str, Any] = {}
     for _ in range(repeats):
-        summary = driver.run(card, directory if fmt else None, progress=False, prepared=prepared).summary
+        summary = driver.run(card, directory if fmt else None, progress=False, prepared=prepared,
+                             record=record or None).summary
         best = max(best, float(summary["timing"]["events_per_s"]))
     return {"events_per_s": best, "summary": summary}
 
@@ -256,6 +263,7 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
             row: dict[str, Any] = {"kernel": kernel_rate(prepared, frozen, args.events, batch)}
             in_memory = run_rate(raw, args.events, repeats=REPEATS)
             row["in_memory"] = in_memory["events_per_s"]
+            row["sums_only"] = run_rate(raw, args.events, repeats=REPEATS, record=False)["events_per_s"]
             hepmc_events = max(args.write_events // 4, 10_000)
             for key, fmt, n_events in (("parquet", "parquet", args.write_events),
                                        ("root", "root", args.write_events),
@@ -268,6 +276,7 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
                 shutil.rmtree(out)
             processes[label] = row
             say(f"  {label:32s} kernel {_fmt(row['kernel'])}  in memory {_fmt(row['in_memory'])}  "
+                f"sums only {_fmt(row['sums_only'])}  "
                 f"parquet {_fmt(row['parquet'])}  ROOT {_fmt(row['root'])}  HepMC3 {_fmt(row['hepmc3'])}  "
                 f"HepMC3 (pyhepmc) {_fmt(row['hepmc3_pyhepmc'])} ev/s")
         results["processes"] = processes
@@ -285,10 +294,17 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
         finally:
             set_event_threads(None)
         k_numpy = numpy_yardstick.time_numpy(k_prepared, k_map, min(args.events, 2_000_000), batch)
+        # the whole NA62 run in numpy: equal work to the NA62 in-memory row
+        na62_check = numpy_yardstick.check_numpy_na62(CASES[NA62_CASE])
+        problems = numpy_yardstick.na62_problems(na62_check)
+        if problems:
+            raise RuntimeError(f"numpy NA62 yardstick differs from the fused kernel: {', '.join(problems)}")
+        na62_numpy = numpy_yardstick.time_numpy_na62(CASES[NA62_CASE], min(args.events, 1_000_000), batch)
         yardsticks: dict[str, Any] = {
             "kernel_K+ -> pi+ X at rest": k_kernel,
             "kernel_K+ -> pi+ X at rest, 1 thread": k_kernel_1,
             "numpy": {"events_per_s": k_numpy, "max_relative_difference": deviation},
+            "numpy_na62": {"events_per_s": na62_numpy, "check": na62_check},
         }
         if pythia_yardstick.available():
             pythia = pythia_yardstick.pythia_k_pi_x(args.pythia_events, float(K_PI_X["model"]["m_X"]))
@@ -300,26 +316,32 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
         results["ratios"] = {
             "kernel / numpy (K+ at rest, all threads / 1)": k_kernel / k_numpy,
             "kernel / numpy (K+ at rest, 1 thread each)": k_kernel_1 / k_numpy,
-            "NA62 in memory / numpy": na62["in_memory"] / k_numpy,
+            "NA62 in memory / numpy (K+ at rest)": na62["in_memory"] / k_numpy,
+            "NA62 in memory / numpy NA62 (equal work)": na62["in_memory"] / na62_numpy,
+            "NA62 sums only / numpy NA62 (equal work)": na62["sums_only"] / na62_numpy,
             "kernel / Pythia (K+ at rest, all threads / 1)": k_kernel / pythia_rate if pythia_rate else None,
             "kernel / Pythia (K+ at rest, 1 thread each)": k_kernel_1 / pythia_rate if pythia_rate else None,
             "NA62 in memory / Pythia": na62["in_memory"] / pythia_rate if pythia_rate else None,
             "HepMC3 fast / pyhepmc (NA62)": na62["hepmc3"] / na62["hepmc3_pyhepmc"],
         }
         say(f"  yardsticks (K+ -> pi+ X at rest): kernel {_fmt(k_kernel)} ({_fmt(k_kernel_1)} on 1 thread), "
-            f"numpy {_fmt(k_numpy)}, Pythia {_fmt(pythia_rate)} ev/s (1 thread each)")
+            f"numpy {_fmt(k_numpy)}, Pythia {_fmt(pythia_rate)} ev/s (1 thread each); the NA62 run in numpy "
+            f"{_fmt(na62_numpy)} ev/s")
 
         # thread scaling of the NA62 in-memory run
         if threads > 1:
             set_event_threads(1)
             try:
                 one = run_rate(CASES[NA62_CASE], args.events, repeats=REPEATS)["events_per_s"]
+                one_sums = run_rate(CASES[NA62_CASE], args.events, repeats=REPEATS, record=False)["events_per_s"]
             finally:
                 set_event_threads(None)
             ceiling = machine_speed_up(threads)
             results["threads"] = {"1": one, str(threads): na62["in_memory"], "speed_up": na62["in_memory"] / one,
+                                  "sums_only_1": one_sums, "speed_up_sums_only": na62["sums_only"] / one_sums,
                                   "machine_speed_up_pure_compute": ceiling}
             say(f"  threads: NA62 in memory 1 thread {_fmt(one)}, {threads} threads {_fmt(na62['in_memory'])} ev/s; "
+                f"sums only {_fmt(one_sums)} -> {_fmt(na62['sums_only'])}; "
                 f"a pure compute loop scales {ceiling:.2f}x on this machine")
 
         # cost per event against the number of events
@@ -379,12 +401,13 @@ def table(results: dict[str, Any]) -> str:
         (f"axgen {m['axgen']} bench — {m['cpus']} CPUs, {m['threads']} threads, "
         f"batch {results['batch_size']}, numba {m['numba']}"),
         "",
-        (f"{'events/s':32s} {'kernel':>9s} {'in memory':>10s} {'parquet':>9s} {'ROOT':>9s} {'HepMC3':>9s} "
-         f"{'pyhepmc':>9s}"),
+        (f"{'events/s':32s} {'kernel':>9s} {'in memory':>10s} {'sums only':>10s} {'parquet':>9s} {'ROOT':>9s} "
+         f"{'HepMC3':>9s} {'pyhepmc':>9s}"),
     ]
     for label, row in results["processes"].items():
         lines.append(
-            f"{label:32s} {_fmt(row['kernel']):>9s} {_fmt(row['in_memory']):>10s} {_fmt(row['parquet']):>9s} "
+            f"{label:32s} {_fmt(row['kernel']):>9s} {_fmt(row['in_memory']):>10s} {_fmt(row['sums_only']):>10s} "
+            f"{_fmt(row['parquet']):>9s} "
             f"{_fmt(row['root']):>9s} {_fmt(row['hepmc3']):>9s} {_fmt(row['hepmc3_pyhepmc']):>9s}"
         )
     y = results["yardsticks"]
@@ -396,14 +419,16 @@ def table(results: dict[str, Any]) -> str:
         f"numpy {_fmt(y['numpy']['events_per_s'])}   "
         + (f"Pythia {pythia['version']} from Python {_fmt(pythia['events_per_s'])}" if pythia
            else "Pythia: not installed (pip install '.[bench]')"),
+        (f"yardstick, the NA62 run (beam, vertices, selection, sums) in numpy: "
+         f"{_fmt(y['numpy_na62']['events_per_s'])} ev/s (1 thread)"),
         "ratios:",
         *(f"  {k:48s} {v:8.1f}" for k, v in results["ratios"].items() if v is not None),
     ]
     if "threads" in results:
         t = results["threads"]
         lines.append(f"threads (NA62 in memory): speed-up {t['speed_up']:.2f} ({_fmt(t['1'])} -> "
-                     f"{_fmt(t[str(m['threads'])])} ev/s); the machine's ceiling (pure compute loop): "
-                     f"{t['machine_speed_up_pure_compute']:.2f}")
+                     f"{_fmt(t[str(m['threads'])])} ev/s); sums only {t['speed_up_sums_only']:.2f}; "
+                     f"the machine's ceiling (pure compute loop): {t['machine_speed_up_pure_compute']:.2f}")
     lines.append("cost against N (NA62 in memory, ev/s): "
                  + ", ".join(f"{int(k):.0e}: {_fmt(v)}" for k, v in results["scaling_in_memory_na62"].items()))
     lines.append(f"unweighting efficiency (NA62, narrow X): {results['unweighting']['efficiency']:.3f}")

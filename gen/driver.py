@@ -211,9 +211,10 @@ class _BatchPool:
     when the events were copied or are not kept, after the writers when they write them, and
     never when the run returns its events (they are views of the arrays)."""
 
-    def __init__(self, fused: pipeline.FusedKernel, size: int) -> None:
+    def __init__(self, fused: pipeline.FusedKernel, size: int, record: bool = True) -> None:
         self.fused = fused
         self.size = size
+        self.record = record  # False: batches for the sums only
         self.free: queue.SimpleQueue[pipeline.Batch] = queue.SimpleQueue()
 
     def get(self, n: int) -> pipeline.Batch:
@@ -222,7 +223,7 @@ class _BatchPool:
                 return self.free.get_nowait()
             except queue.Empty:
                 pass
-        return self.fused.new_batch(n)
+        return self.fused.new_batch(n, self.record)
 
     def put(self, batch: pipeline.Batch | None) -> None:
         if batch is not None and batch.n_events == self.size:
@@ -359,6 +360,7 @@ def run(
     progress: bool = True,
     collect: bool = False,
     prepared: Prepared | None = None,
+    record: bool | None = None,
 ) -> RunResult:
     """Generate the events of ``card``.
 
@@ -368,8 +370,18 @@ def run(
     output_dir : where the ``[[output]]`` files and summary.json go; None writes nothing.
     progress : show a progress bar on stderr for runs longer than ~2 s.
     collect : also return all events as one awkward Array (memory grows with events).
+    record : fill the batches' event record (momenta, vertices, ids, weights, observables,
+        flags). None: when something reads it (writers, ``collect``); a run without either
+        computes the summary's rates and acceptances from the events in cache, ~1.4× faster
+        for NA62 (False with writers or ``collect`` is an error). True: the benchmark's
+        "in memory" row, the cost of the record the writers get.
     """
     t_start = time.perf_counter()
+    readers = (output_dir is not None and bool(card.output)) or collect
+    if record is None:
+        record = readers
+    elif readers and not record:
+        raise ValueError("record=False with outputs or collect: they read the event record")
     if prepared is None:
         prepared = validate(card, output_dir)
     process = prepared.process
@@ -445,7 +457,9 @@ def run(
         writers = [open_writer(out, output_dir / out.path, run_info) for out in card.output]
 
     fused = pipeline.fused_kernel(prepared, frozen, producer, acceptance, acceptance_context, seed, key)
-    pool = _BatchPool(fused, batch_size)
+    # nobody reads the events (no writer, not collected: a rate and acceptance run, a scan
+    # point): the kernel keeps them in cache for the sums and never stores the record
+    pool = _BatchPool(fused, batch_size, record)
     writer_thread = _WriterThread(writers, pool if not collect else None) if writers else None
     # weights: f × (beam factor) / (events tried); unweighted: kept with probability f/w_max
     fused.weighting(1.0 / total, w_max, stream_key(seed, STREAM_UNWEIGHT))
@@ -474,11 +488,21 @@ def run(
             fused(first, fused_batch)
             totals = fused_batch.totals()
             if not (math.isfinite(totals[pipeline.SUM_F]) and math.isfinite(totals[pipeline.SUM_W])):
+                if not record:  # the weights to name the event by: the same events, recorded
+                    fused_batch = fused.new_batch(n)
+                    fused(first, fused_batch)
                 _check_weights(fused_batch.weight, first)
             if not unweighted:
                 running_f += float(totals[pipeline.SUM_F])  # plain floats: the summary is JSON
                 running_f2 += float(totals[pipeline.SUM_F2])
             sums.add_totals(totals[pipeline.SUM_KEPT:])
+            if not record:
+                generation_s += time.perf_counter() - t_batch
+                if first_batch_s is None:
+                    first_batch_s = time.perf_counter() - t_start
+                pool.put(fused_batch)
+                bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)
+                continue
             observables, selected = fused.observables_and_selected(fused_batch)
             batch = EventBatch(
                 first_event=first,

@@ -261,10 +261,12 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def generate(process, process_args, setup, setup_args, vertex_args, acceptance, acceptance_args, weigh_args,
-             store_args, sums, first_event, start, stop):
+             store_args, record, sums, first_event, start, stop):
     """Events ``start .. stop − 1`` of the batch starting at run event ``first_event``: every
     stage on every block (module docstring); ``*_args`` are the stages' argument tuples,
-    ``sums[blocks, columns]`` gets the per-block sums (``start`` is a multiple of BLOCK)."""
+    ``sums[blocks, columns]`` gets the per-block sums (``start`` is a multiple of BLOCK).
+    Without ``record`` the events end with the sums (a run that nobody reads the events of:
+    rates and acceptances only) and the arrays of ``store_args`` are not touched."""
     s = scratch()
     for i0 in range(start, stop, BLOCK):
         first = first_event + i0
@@ -275,15 +277,20 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
         acceptance_stage(literally(acceptance), s, first, acceptance_args)
         weigh(s, first, n, weigh_args[0], weigh_args[1], weigh_args[2])
         block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
-        store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4], store_args[5],
-              store_args[6], store_args[7], store_args[8], store_args[9], store_args[10])
+        if record:
+            store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4],
+                  store_args[5],
+                  store_args[6], store_args[7], store_args[8], store_args[9], store_args[10])
     fence()  # the streaming stores of store() are visible before the range is reported done
 
 
 @dataclass
 class Batch:
-    """The arrays one call of the fused kernel fills (n events, k slots)."""
+    """The arrays one call of the fused kernel fills (n events, k slots). A batch without
+    the event record (``record`` False: rates and acceptances only) has the per-block sums
+    alone; its other arrays hold no events."""
 
+    n: int
     p: np.ndarray  # (4, n, k) GeV
     vertices: np.ndarray  # (4, n, m) mm: the distinct production vertices (gen.events.vertex_table)
     pid: np.ndarray  # (n, k) int32
@@ -294,15 +301,22 @@ class Batch:
     block_sums: np.ndarray  # (blocks, n_sums(n_regions)): the SUM_* columns per block
 
     @classmethod
-    def empty(cls, n: int, k: int, m: int, n_observables: int, n_regions: int, selected_dtype: type) -> Batch:
+    def empty(cls, n: int, k: int, m: int, n_observables: int, n_regions: int, selected_dtype: type,
+              record: bool = True) -> Batch:
         blocks = -(-n // BLOCK)
-        return cls(np.empty((4, n, k)), np.empty((4, n, m)), np.empty((n, k), dtype=np.int32), np.empty(n),
-                   np.empty(n, dtype=np.bool_), np.empty((n_observables, n)),
-                   np.empty((n_regions, n), dtype=selected_dtype), np.empty((blocks, n_sums(n_regions))))
+        e = n if record else 0  # events the arrays hold
+        return cls(n, np.empty((4, e, k)), np.empty((4, e, m)), np.empty((e, k), dtype=np.int32), np.empty(e),
+                   np.empty(e, dtype=np.bool_), np.empty((n_observables, e)),
+                   np.empty((n_regions, e), dtype=selected_dtype), np.empty((blocks, n_sums(n_regions))))
 
     @property
     def n_events(self) -> int:
-        return int(self.weight.shape[0])
+        return self.n
+
+    @property
+    def record(self) -> bool:
+        """True when the arrays hold the events (not only the sums)."""
+        return self.weight.shape[0] == self.n
 
     def totals(self) -> np.ndarray:
         """The SUM_* columns summed over the blocks, in block order."""
@@ -345,7 +359,7 @@ class FusedKernel:
         store_args = (*self.store_template, batch.p, batch.vertices, batch.pid, batch.weight, batch.keep,
                       batch.observables, batch.selected)
         return (process, self.process_args, setup, self.setup_args, self.vertex_args, acceptance,
-                self.acceptance_args, self.weigh_args, store_args, batch.block_sums, int(first_event))
+                self.acceptance_args, self.weigh_args, store_args, batch.record, batch.block_sums, int(first_event))
 
     def _compile(self, args: tuple) -> Any:
         # the stage codes as literals (the overloads dispatch on them), then start and stop
@@ -355,11 +369,11 @@ class FusedKernel:
         generate.compile(signature)
         return generate.overloads[signature].entry_point
 
-    def new_batch(self, n: int) -> Batch:
-        """Empty arrays for ``n`` events of this run."""
+    def new_batch(self, n: int, record: bool = True) -> Batch:
+        """Empty arrays for ``n`` events of this run (without ``record``: for the sums only)."""
         k = self.store_template[0].shape[1]
         m = self.store_template[3].shape[0]
-        return Batch.empty(n, k, m, len(self.observables), len(self.regions), self.selected_dtype)
+        return Batch.empty(n, k, m, len(self.observables), len(self.regions), self.selected_dtype, record)
 
     def observables_and_selected(self, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The batch's observables and selections by name (views of its arrays; pass flags
@@ -375,7 +389,7 @@ class FusedKernel:
         args = self._args(first_event, batch)
         if self._entry is None:
             self._entry = self._compile(args)
-        run_ranges(self._entry, args, batch.n_events, BLOCK, align=BLOCK)
+        run_ranges(self._entry, args, batch.n, BLOCK, align=BLOCK)
 
 
 def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, context: dict[str, Any],

@@ -10,6 +10,7 @@ import pytest
 from axgen_testing import CARDS, card_dict
 
 import gen
+from gen import driver, pipeline
 from gen.cards import CardError
 
 
@@ -101,3 +102,48 @@ def test_conjugate_choices():
     for choice, signs in (("particle", {1}), ("antiparticle", {-1}), ("both", {-1, 1})):
         events, _ = gen.generate(card_dict("K+ -> pi+ X", events=500, run={"conjugate": choice}))
         assert set(np.sign(ak.to_numpy(events.particles.pid[:, 0]))) == signs
+
+
+def _without_timing(summary):
+    return {key: value for key, value in summary.items() if key != "timing"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {**card_dict("K+ -> pi+ X", events=20_000, m_X=0.2), "production": {"setup": "na62"},
+         "acceptance": {"experiment": "na62"}},
+        {**card_dict("B+ -> K+ X", events=5_000, run={"mode": "unweighted", "batch_size": 1500}),
+         "production": {"setup": "belle2"}, "acceptance": {"experiment": "belle2"}},
+    ],
+    ids=["na62-weighted", "belle2-unweighted"],
+)
+def test_a_run_without_readers_skips_the_record_and_gives_the_same_summary(raw):
+    """No writer and no collect: the kernel keeps the events in cache for the sums only; the
+    summary is the one of the same run filling the event record, bit for bit."""
+    card, prepared = driver.check(raw, "<test>")
+    auto = driver.run(card, None, progress=False, prepared=prepared).summary
+    recorded = driver.run(card, None, progress=False, prepared=prepared, record=True).summary
+    assert json.dumps(_without_timing(auto), sort_keys=True) == json.dumps(_without_timing(recorded), sort_keys=True)
+
+
+def test_a_run_without_readers_still_names_a_non_finite_weight(monkeypatch):
+    """The summary-only run regenerates a batch with a non-finite sum to name the event."""
+    weighting = pipeline.FusedKernel.weighting
+
+    def nan_scale(self, scale, *args):  # noqa: ARG001 - replaced by NaN
+        weighting(self, float("nan"), *args)
+
+    monkeypatch.setattr(pipeline.FusedKernel, "weighting", nan_scale)
+    card, prepared = driver.check(card_dict("K+ -> pi+ X", events=2_000), "<test>")
+    with pytest.raises(FloatingPointError, match=r"non-finite weight .* at event 0 "):
+        driver.run(card, None, progress=False, prepared=prepared)
+
+
+def test_record_false_with_readers_is_refused(tmp_path):
+    raw = card_dict("K+ -> pi+ X", events=1_000)
+    raw["output"] = [{"format": "parquet", "path": "x.parquet"}]
+    card, prepared = driver.check(raw, "<test>", tmp_path)
+    with pytest.raises(ValueError, match="record=False"):
+        driver.run(card, tmp_path, progress=False, prepared=prepared, record=False)
+    assert not (tmp_path / "x.parquet").exists()

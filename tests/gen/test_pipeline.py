@@ -124,3 +124,20 @@ def test_the_stages_loops_over_the_block_vectorise():
         ir = _ir_of_stage(stage, args)
         assert vector.search(ir), f"{name}: no vector arithmetic in its compiled loops"
         assert "@llvm.sqrt.v" in ir, f"{name}: no vector square root"
+
+
+def test_a_batch_without_the_record_has_the_same_sums_and_no_events():
+    """A run nobody reads the events of skips the store: the per-block sums stay bit for bit."""
+    n = 3000
+    *_, recorded = _na62_run(n)
+    prepared, frozen, producer, model, context, key, _ = _na62_run(1)
+    fused = pipeline.fused_kernel(prepared, frozen, producer, model, context, 7, key)
+    fused.weighting(1.0 / n)
+    sums_only = fused.new_batch(n, record=False)
+    fused(0, sums_only)
+    assert recorded.record
+    assert not sums_only.record
+    assert sums_only.n_events == n
+    assert sums_only.p.shape[1] == 0
+    assert sums_only.weight.shape == (0,)
+    np.testing.assert_array_equal(sums_only.block_sums, recorded.block_sums)
