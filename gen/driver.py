@@ -209,7 +209,8 @@ class _BatchPool:
     page faults (~1/5 of an NA62 batch's time), a reused one is already mapped. A batch goes
     back to the pool when nothing refers to its arrays any more: right after the running sums
     when the events were copied or are not kept, after the writers when they write them, and
-    never when the run returns its events (they are views of the arrays)."""
+    never when the run returns its events (they are views of the arrays). A run without the
+    event record pools batches of the sums alone (``record`` False)."""
 
     def __init__(self, fused: pipeline.FusedKernel, size: int, record: bool = True) -> None:
         self.fused = fused
@@ -372,7 +373,7 @@ def run(
     collect : also return all events as one awkward Array (memory grows with events).
     record : fill the batches' event record (momenta, vertices, ids, weights, observables,
         flags). None: when something reads it (writers, ``collect``); a run without either
-        computes the summary's rates and acceptances from the events in cache, ~1.4× faster
+        computes the summary's rates and acceptances from the events in cache, ~1.5× faster
         for NA62 (False with writers or ``collect`` is an error). True: the benchmark's
         "in memory" row, the cost of the record the writers get.
     """
@@ -488,10 +489,11 @@ def run(
             fused(first, fused_batch)
             totals = fused_batch.totals()
             if not (math.isfinite(totals[pipeline.SUM_F]) and math.isfinite(totals[pipeline.SUM_W])):
+                recorded = fused_batch
                 if not record:  # the weights to name the event by: the same events, recorded
-                    fused_batch = fused.new_batch(n)
-                    fused(first, fused_batch)
-                _check_weights(fused_batch.weight, first)
+                    recorded = fused.new_batch(n)  # (not pooled: the pool holds sums-only batches)
+                    fused(first, recorded)
+                _check_weights(recorded.weight, first)
             if not unweighted:
                 running_f += float(totals[pipeline.SUM_F])  # plain floats: the summary is JSON
                 running_f2 += float(totals[pipeline.SUM_F2])
@@ -501,7 +503,7 @@ def run(
                 if first_batch_s is None:
                     first_batch_s = time.perf_counter() - t_start
                 pool.put(fused_batch)
-                bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)
+                bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)  # kept events
                 continue
             observables, selected = fused.observables_and_selected(fused_batch)
             batch = EventBatch(
@@ -542,7 +544,7 @@ def run(
                 writer_thread.submit(batch, running, None if copied or collect else fused_batch)
             if copied or (writer_thread is None and not collect):
                 pool.put(fused_batch)
-            bar.update(batch.n_events if unweighted else n)
+            bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)  # kept (before keep = "selected")
         if writer_thread is not None:
             writer_thread.close()
         loop_s = time.perf_counter() - t_loop

@@ -9,9 +9,11 @@ the stages of the run in order, each a function of its own module working on the
 2. the production setup: beam, boost to the lab, parent vertex (``gen.production``);
 3. the production vertices of every daughter (``gen.production.vertices.block``);
 4. the acceptance: observables and region flags (``gen.acceptance``);
-5. the copy of the block into the batch arrays (:func:`store`).
+5. the weights and the unweighting decision (:func:`weigh`), the block's sums (:func:`block_sums`);
+6. the copy of the block into the batch arrays (:func:`store`) — skipped in a run that nobody
+   reads the events of (no output: rates and acceptances only), whose events never leave the cache.
 
-So the event data cross memory once, and the stages' loops over the block vectorise.
+So the event data cross memory once (or not at all), and the stages' loops over the block vectorise.
 Which stage functions a run uses is a compile-time choice: the kernel takes integer codes
 (``PROCESS_*``, ``SETUP_*``, ``ACCEPTANCE_*``) typed as literals, and an ``@overload``
 dispatches on their values, so a run compiles (and caches on disk) only the stages it uses.
@@ -279,8 +281,7 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
         block_sums(s, (sums.shape[1] - SUM_REGIONS) // 4, sums[i0 // BLOCK])
         if record:
             store(s, i0, n, store_args[0], store_args[1], store_args[2], store_args[3], store_args[4],
-                  store_args[5],
-                  store_args[6], store_args[7], store_args[8], store_args[9], store_args[10])
+                  store_args[5], store_args[6], store_args[7], store_args[8], store_args[9], store_args[10])
     fence()  # the streaming stores of store() are visible before the range is reported done
 
 

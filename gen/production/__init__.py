@@ -132,6 +132,11 @@ class Producer:
         return self._grid is not None
 
     @property
+    def decaying_spectrum(self) -> kaon_beams.DecayingSpectrum | None:
+        """The momentum table of the kaons that decay in the region (beams in flight), or None."""
+        return self._grid
+
+    @property
     def mean_decay_probability(self) -> float | None:
         """⟨P⟩: the probability that a kaon entering the decay region decays in it."""
         return None if self._grid is None else self._grid.mean_probability

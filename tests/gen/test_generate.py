@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import awkward as ak
 import numpy as np
@@ -12,6 +13,7 @@ from axgen_testing import CARDS, card_dict
 import gen
 from gen import driver, pipeline
 from gen.cards import CardError
+from phase_space import block
 
 
 def test_generate_from_a_card_file_with_overrides():
@@ -122,22 +124,44 @@ def test_a_run_without_readers_skips_the_record_and_gives_the_same_summary(raw):
     """No writer and no collect: the kernel keeps the events in cache for the sums only; the
     summary is the one of the same run filling the event record, bit for bit."""
     card, prepared = driver.check(raw, "<test>")
-    auto = driver.run(card, None, progress=False, prepared=prepared).summary
-    recorded = driver.run(card, None, progress=False, prepared=prepared, record=True).summary
+    made = []
+    new_batch = pipeline.FusedKernel.new_batch
+
+    def spy(self, n, record=True):
+        made.append(record)
+        return new_batch(self, n, record)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline.FusedKernel, "new_batch", spy)
+        auto = driver.run(card, None, progress=False, prepared=prepared).summary
+        assert made
+        assert not any(made)
+        made.clear()
+        recorded = driver.run(card, None, progress=False, prepared=prepared, record=True).summary
+        assert made
+        assert all(made)
     assert json.dumps(_without_timing(auto), sort_keys=True) == json.dumps(_without_timing(recorded), sort_keys=True)
 
 
 def test_a_run_without_readers_still_names_a_non_finite_weight(monkeypatch):
-    """The summary-only run regenerates a batch with a non-finite sum to name the event."""
-    weighting = pipeline.FusedKernel.weighting
+    """The summary-only run regenerates a batch with a non-finite sum, with the record, to name
+    the event: here event 2007, in the third batch of 1000."""
+    call = pipeline.FusedKernel.__call__
+    calls = []
 
-    def nan_scale(self, scale, *args):  # noqa: ARG001 - replaced by NaN
-        weighting(self, float("nan"), *args)
+    def nan_at_1007(self, first_event, batch):
+        call(self, first_event, batch)
+        calls.append((first_event, batch.record))
+        if first_event == 2000:  # what the kernel makes of a NaN weight at event 2007
+            batch.block_sums[7 // block.BLOCK, pipeline.SUM_W] = math.nan
+            if batch.record:
+                batch.weight[7] = math.nan
 
-    monkeypatch.setattr(pipeline.FusedKernel, "weighting", nan_scale)
-    card, prepared = driver.check(card_dict("K+ -> pi+ X", events=2_000), "<test>")
-    with pytest.raises(FloatingPointError, match=r"non-finite weight .* at event 0 "):
+    monkeypatch.setattr(pipeline.FusedKernel, "__call__", nan_at_1007)
+    card, prepared = driver.check(card_dict("K+ -> pi+ X", events=4_000, run={"batch_size": 1000}), "<test>")
+    with pytest.raises(FloatingPointError, match=r"non-finite weight .* at event 2007 "):
         driver.run(card, None, progress=False, prepared=prepared)
+    assert calls == [(0, False), (1000, False), (2000, False), (2000, True)]
 
 
 def test_record_false_with_readers_is_refused(tmp_path):

@@ -51,7 +51,7 @@ def test_fused_kernel_gives_the_events_of_the_stages_one_by_one():
     fjac, q2 = np.empty(n), np.empty(n)
     p_to_pprime.generate(key, np.int64(0), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
                          prepared.topology.pids, 0.0, p, pid, fjac, q2)
-    v, root_decay, factor = kaon_beams.na62(producer.options, producer._grid, 7, 0, p, producer.parent_mass,
+    v, root_decay, factor = kaon_beams.na62(producer.options, producer.decaying_spectrum, 7, 0, p, producer.parent_mass,
                                             producer.parent_ctau_mm)
     np.testing.assert_array_equal(batch.p, p)
     np.testing.assert_array_equal(batch.pid, pid)
