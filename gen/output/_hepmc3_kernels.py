@@ -347,7 +347,7 @@ EVENT_HEAD, EVENT_MIDDLE, EVENT_TAIL, FIRST_VERTEX = 0, 1, 2, 3
 
 @kernel
 def _event_text(
-    i, buf, pos, p, v, mass, pid, weight, event_number, production_vertex, vertex_first,
+    i, buf, pos, p, v, v_column, mass, pid, weight, event_number, production_vertex, vertex_first,
     vertex_n_in, texts, text_offsets, precision, weight_precision,
 ):  # fmt: skip
     """Write event ``i``'s lines into ``buf`` from ``pos``; return the end (see
@@ -373,10 +373,11 @@ def _event_text(
         if j >= 0 and vertex_first[j] == s:
             # HepMC3 writes a vertex (before its first daughter) when it has several incoming
             # particles or a nonzero position (its status is always 0 here)
-            x = v[0, i, s]
-            y = v[1, i, s]
-            z = v[2, i, s]
-            t = v[3, i, s]
+            column = v_column[s]
+            x = v[0, i, column]
+            y = v[1, i, column]
+            z = v[2, i, column]
+            t = v[3, i, column]
             at_origin = ((x | y | z | t) & _ABS_MASK) == _U0  # −0 counts as 0, as in C++
             if vertex_n_in[j] > 1 or not at_origin:
                 written |= 1 << j
@@ -405,7 +406,7 @@ def _event_text(
 
 @batch_kernel(events=5, min_per_thread=4)
 def format_events(
-    first, count, block, block_stride, scratch, lengths, p, v, mass, pid, weight,
+    first, count, block, block_stride, scratch, lengths, p, v, v_column, mass, pid, weight,
     event_number, production_vertex, vertex_first, vertex_n_in, texts, text_offsets,
     precision, weight_precision, start, stop,
 ):  # fmt: skip
@@ -426,8 +427,10 @@ def format_events(
         no copy to close the gaps).
     p : uint64 (4, n, k)
         E, px, py, pz in GeV (float64 bit patterns, as every float argument).
-    v : uint64 (4, n, k)
-        Production vertex x, y, z, ct of every particle in mm.
+    v : uint64 (4, n, m)
+        The distinct production vertices x, y, z, ct in mm (``EventBatch.vertices``).
+    v_column : int64 (k,)
+        The column of ``v`` each particle is produced at (``EventBatch.vertex_of_slot``).
     mass : uint64 (n, k)
         Generated masses in GeV.
     pid : int32 (n, k)
@@ -451,7 +454,7 @@ def format_events(
         pos = block_start
         for i in range(first + b * block, first + min((b + 1) * block, count)):
             pos = _event_text(
-                i, scratch, pos, p, v, mass, pid, weight, event_number, production_vertex,
+                i, scratch, pos, p, v, v_column, mass, pid, weight, event_number, production_vertex,
                 vertex_first, vertex_n_in, texts, text_offsets, precision, weight_precision,
             )  # fmt: skip
         lengths[b] = pos - block_start

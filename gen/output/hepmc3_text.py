@@ -262,7 +262,8 @@ class HepMC3TextWriter:
             self._scratch = np.empty(size, dtype=np.uint8)
         # the kernels read floats as their bit patterns
         p = np.ascontiguousarray(batch.p, dtype=np.float64).view(np.uint64)
-        v = np.ascontiguousarray(batch.v, dtype=np.float64).view(np.uint64)
+        v = np.ascontiguousarray(batch.vertices, dtype=np.float64).view(np.uint64)  # distinct vertices
+        v_column = np.ascontiguousarray(batch.vertex_of_slot, dtype=np.int64)
         mass = np.ascontiguousarray(batch.generated_masses(), dtype=np.float64).view(np.uint64)
         pid = np.ascontiguousarray(batch.pid, dtype=np.int32)
         weight = np.ascontiguousarray(batch.weight, dtype=np.float64).view(np.uint64)
@@ -273,7 +274,7 @@ class HepMC3TextWriter:
             lengths = np.empty(-(-count // EVENTS_PER_BLOCK), dtype=np.int64)
             self._format(
                 first, count, EVENTS_PER_BLOCK, block_stride, self._scratch, lengths,
-                p, v, mass, pid, weight, numbers, topology.production_vertex,
+                p, v, v_column, mass, pid, weight, numbers, topology.production_vertex,
                 topology.vertex_first, topology.vertex_n_in, texts, text_offsets,
                 self.precision, self.weight_precision,
             )  # fmt: skip
