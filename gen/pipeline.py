@@ -231,8 +231,10 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, 
     after another, each a contiguous run of the block's events written by streaming stores
     (a few output streams at a time keep the write-combining buffers full: interior lines
     leave whole); the other fields are small and written in place. ~330 bytes per NA62
-    event in ~44 ns: the transposition from lane rows to the slot-interleaved record, not
+    event in ~37 ns: the transposition from lane rows to the slot-interleaved record, not
     memory bandwidth (the same bytes stream out contiguously in ~13 ns), sets the cost.
+    Indices are unsigned where numba cannot see they are not negative (44 ns before: the
+    wrap-around of negative indices scattered the flags and the small fields byte by byte).
     """
     k = pid_template.shape[1]
     m = source_slot.shape[0]
@@ -247,9 +249,12 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, 
         at = (c * n_events + i0) * m
         for lane in range(n):
             for j in range(m):
-                store_streaming(v_flat, at + lane * m + j, s[V_ROWS + 4 * source_slot[j] + c, lane])
+                row = np.uint64(V_ROWS + 4 * source_slot[j] + c)  # unsigned: see below
+                store_streaming(v_flat, at + lane * m + j, s[row, lane])
+    # event indices as unsigned integers: numba wraps negative signed indices around, and that
+    # select per element turns a vector store into one scattered byte or word at a time
     for lane in range(n):
-        i = i0 + lane
+        i = np.uint64(i0 + lane)
         store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
         weight[i] = s[WEIGHT_OUT, lane]
         keep[i] = s[KEEP, lane] > 0.5
@@ -258,7 +263,7 @@ def store(s, i0, n, pid_template, nu_slot, choice_slot, source_slot, p, v, pid, 
     for j in range(selected.shape[0]):  # region by region: a vector compare per 8 or 16 flags
         target = selected[j]
         for lane in range(n):
-            target[i0 + lane] = s[SELECTED + j, lane]
+            target[np.uint64(i0 + lane)] = s[SELECTED + j, lane]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

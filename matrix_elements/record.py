@@ -36,7 +36,7 @@ def store_process(s, i0, n, pid_template, nu_slot, choice_slot, p, pid, fjac, q2
     (:func:`store_pids`), ``fjac`` (integrand × VEGAS Jacobian) and ``q2`` (GeV²)."""
     k = p.shape[2]
     for lane in range(n):
-        i = i0 + lane
+        i = np.uint64(i0 + lane)  # unsigned: no per-element wrap-around of negative indices
         for slot in range(k):
             for c in range(4):
                 p[c, i, slot] = s[P_ROWS + 4 * slot + c, lane]
