@@ -304,6 +304,34 @@ def _generate(
     return p, pid, fjac, q2
 
 
+def _event_batch(fused: pipeline.FusedKernel, fused_batch: pipeline.Batch, first: int, topology: Any,
+                 unweighted: bool, keep: str) -> EventBatch:
+    """The events of a recorded kernel batch (views of its arrays) as an EventBatch: those the
+    unweighting kept and, with ``keep = "selected"``, those in some selected region (copies)."""
+    observables, selected = fused.observables_and_selected(fused_batch)
+    n = fused_batch.n_events
+    batch = EventBatch(
+        first_event=first,
+        p=fused_batch.p,
+        vertices=fused_batch.vertices,
+        vertex_of_slot=fused.vertex_of_slot,
+        pid=fused_batch.pid,
+        status=topology.status,
+        mothers=topology.mothers,
+        masses=topology.masses,
+        weight=fused_batch.weight,
+        event_number=np.arange(first, first + n, dtype=np.int64),
+        observables=observables,
+        selected=selected,
+        mothers2=topology.mothers2,
+    )
+    if unweighted:
+        batch = batch.take(fused_batch.keep)
+    if keep == "selected":
+        batch = batch.take(np.logical_or.reduce(list(batch.selected.values())))
+    return batch
+
+
 def _check_weights(weight: np.ndarray, first: int) -> None:
     """FloatingPointError naming the first event of the batch with a non-finite weight (a beam
     stage also makes the weight NaN when it places a decay at a non-finite point)."""
@@ -498,37 +526,15 @@ def run(
                 running_f += float(totals[pipeline.SUM_F])  # plain floats: the summary is JSON
                 running_f2 += float(totals[pipeline.SUM_F2])
             sums.add_totals(totals[pipeline.SUM_KEPT:])
-            if not record:
-                generation_s += time.perf_counter() - t_batch
-                if first_batch_s is None:
-                    first_batch_s = time.perf_counter() - t_start
-                pool.put(fused_batch)
-                bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)  # kept events
-                continue
-            observables, selected = fused.observables_and_selected(fused_batch)
-            batch = EventBatch(
-                first_event=first,
-                p=fused_batch.p,
-                vertices=fused_batch.vertices,
-                vertex_of_slot=fused.vertex_of_slot,
-                pid=fused_batch.pid,
-                status=topology.status,
-                mothers=topology.mothers,
-                masses=topology.masses,
-                weight=fused_batch.weight,
-                event_number=np.arange(first, first + n, dtype=np.int64),
-                observables=observables,
-                selected=selected,
-                mothers2=topology.mothers2,
-            )
-            if unweighted:
-                batch = batch.take(fused_batch.keep)
-            if card.run.keep == "selected":
-                any_selected = np.logical_or.reduce(list(batch.selected.values()))
-                batch = batch.take(any_selected)
+            # the record as the writers take it: the kept (and selected) events of the batch
+            batch = _event_batch(fused, fused_batch, first, topology, unweighted, card.run.keep) if record else None
             generation_s += time.perf_counter() - t_batch
             if first_batch_s is None:  # the first events exist (kernels compiled or loaded)
                 first_batch_s = time.perf_counter() - t_start
+            bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)  # kept (before keep = "selected")
+            if batch is None:  # nobody reads the events: the sums were all
+                pool.put(fused_batch)
+                continue
             if unweighted:
                 running = (rate_value * weight_scale, rate_error * weight_scale, card.run.events, total)
             else:
@@ -544,7 +550,6 @@ def run(
                 writer_thread.submit(batch, running, None if copied or collect else fused_batch)
             if copied or (writer_thread is None and not collect):
                 pool.put(fused_batch)
-            bar.update(int(totals[pipeline.SUM_KEPT]) if unweighted else n)  # kept (before keep = "selected")
         if writer_thread is not None:
             writer_thread.close()
         loop_s = time.perf_counter() - t_loop

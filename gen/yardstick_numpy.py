@@ -369,11 +369,7 @@ def check_numpy_na62(raw: dict[str, Any], n: int = 20_000, seed: int = 1) -> dic
     """Run the fused kernel on an NA62 card (``raw``) and :func:`numpy_na62` on the same draws:
     the largest relative differences of momenta, vertices, weights, observables and sums,
     the fraction of events whose flags differ (a cut met to an ulp) and whether the ids agree."""
-    card, prepared = driver.check(_with_events(raw, n, seed), "<numpy yardstick>")
-    frozen, _ = adapt_map(prepared.process.family.integrand, prepared.params, prepared.n_dim,
-                          iterations=card.sampler.warmup_iterations, evaluations=card.sampler.warmup_evaluations,
-                          seed=seed)
-    chain = na62_chain(prepared, frozen, card, n)
+    card, prepared, frozen, chain = _prepared(raw, n, seed)
     producer = production.Producer("na62", card.production.options, prepared.topology)
     model = acceptance_models.get("na62", card.acceptance.cuts)
     context = {"slots": {211: [chain.pion_slot]}}
@@ -420,10 +416,17 @@ def na62_problems(check: dict[str, float]) -> list[str]:
     return problems
 
 
-def _with_events(raw: dict[str, Any], n: int, seed: int) -> dict[str, Any]:
-    out = copy.deepcopy(raw)
-    out["run"].update(events=n, seed=seed)
-    return out
+def _prepared(raw: dict[str, Any], n: int, seed: int
+              ) -> tuple[cards.RunCard, driver.Prepared, FrozenMap, NA62Chain]:
+    """The card ``raw`` with ``n`` events and ``seed``: checked, its VEGAS map adapted as a run
+    adapts it, and its numpy chain."""
+    raw = copy.deepcopy(raw)
+    raw["run"].update(events=n, seed=seed)
+    card, prepared = driver.check(raw, "<numpy yardstick>")
+    frozen, _ = adapt_map(prepared.process.family.integrand, prepared.params, prepared.n_dim,
+                          iterations=card.sampler.warmup_iterations, evaluations=card.sampler.warmup_evaluations,
+                          seed=seed)
+    return card, prepared, frozen, na62_chain(prepared, frozen, card, n)
 
 
 def time_numpy_na62(raw: dict[str, Any], n_events: int, batch: int, repeats: int = 3) -> float:
@@ -431,11 +434,7 @@ def time_numpy_na62(raw: dict[str, Any], n_events: int, batch: int, repeats: int
     numbers drawn by numpy's generator inside the timing (PCG64 and ziggurat normals: cheaper
     than the kernel's counter-based uniforms and Box–Muller, which its rate includes — and the
     kernel draws an unweighting uniform per event even when weighted)."""
-    card, prepared = driver.check(_with_events(raw, n_events, 1), "<numpy yardstick>")
-    frozen, _ = adapt_map(prepared.process.family.integrand, prepared.params, prepared.n_dim,
-                          iterations=card.sampler.warmup_iterations, evaluations=card.sampler.warmup_evaluations,
-                          seed=1)
-    chain = na62_chain(prepared, frozen, card, n_events)
+    _, _, frozen, chain = _prepared(raw, n_events, 1)
     rng = np.random.Generator(np.random.PCG64(1))
     per_rep = max(n_events // repeats, batch)
     best = 0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 from gen import bench, yardstick_numpy
 from gen.bench import CASES, K_PI_X, NA62_CASE, _prepare
 from gen.cli import main
@@ -82,7 +84,9 @@ def test_bench_runs_and_writes_json(tmp_path, capsys):
     assert results["ratios"]["kernel / numpy (K+ at rest, 1 thread each)"] > 0
     assert na62_problems(results["yardsticks"]["numpy_na62"]["check"]) == []
     assert results["ratios"]["NA62 in memory / numpy NA62 run (1 thread each)"] > 0
-    assert results["threads"]["speed_up_sums_only"] > 0
+    threads = results["threads"]
+    assert threads["speed_up_sums_only"] == pytest.approx(
+        results["processes"][NA62_CASE]["sums_only"] / threads["sums_only_1"], rel=1e-12)
     assert results["threads"]["machine_speed_up_pure_compute"] > 0
     assert 0.5 < results["unweighting"]["efficiency"] <= 1.0
     assert results["memory"]["max_rss_mb"] > 0
