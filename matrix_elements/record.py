@@ -15,12 +15,12 @@ from phase_space.block import CHOICE_PID, CONJUGATE, NU_PID, P_ROWS, Q2, WEIGHT
 
 
 @kernel
-def store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid):
+def store_pids(s, lane, i, k, pid_template, nu_slot, choice_slot, pid):
     """PDG ids of event ``i`` from lane ``lane``: the template row of the event (process or
     conjugate), the ν in slot ``nu_slot`` (ν̄ after it; −1: none) with the drawn flavour and
     the event's sign, slot ``choice_slot`` (−1: none) the drawn id."""
     conjugate = 1 if s[CONJUGATE, lane] > 0.5 else 0
-    for slot in range(pid_template.shape[1]):
+    for slot in range(k):  # k = pid_template.shape[1]: a constant where the caller has one
         pid[i, slot] = pid_template[conjugate, slot]
     if nu_slot >= 0:
         nu = np.int32(s[NU_PID, lane])
@@ -40,6 +40,6 @@ def store_process(s, i0, n, pid_template, nu_slot, choice_slot, p, pid, fjac, q2
         for slot in range(k):
             for c in range(4):
                 p[c, i, slot] = s[P_ROWS + 4 * slot + c, lane]
-        store_pids(s, lane, i, pid_template, nu_slot, choice_slot, pid)
+        store_pids(s, lane, i, k, pid_template, nu_slot, choice_slot, pid)
         fjac[i] = s[WEIGHT, lane]
         q2[i] = s[Q2, lane]
