@@ -42,7 +42,7 @@ from phase_space.block import (
     store_rows,
 )
 from phase_space.kinematics import boost_factors
-from phase_space.maps import from_table, tabulated
+from phase_space.maps import tabulated
 from phase_space.random import (
     GAUSSIAN_PAIR_COUNTERS,
     STREAM_PRODUCTION,
@@ -159,6 +159,8 @@ def koto_grid(beam: KOTOBeam, mass: float, ctau_mm: float, points: int = 4001) -
 
 
 KAON_P = TMP  # scratch row of the kaon momentum
+TABLE_U = TMP + 1  # scratch rows of the table lookup: the uniform, the bin (as a float)
+TABLE_BIN = TMP + 2
 
 NA62_SIGMAS = 7.0  # the K⁺ momentum Gaussian is truncated at ±7σ (a 2.6e-12 tail)
 
@@ -199,11 +201,30 @@ def _checked_factor(factor, decay):
 
 @kernel
 def _momenta(s, first, key, p_grid, cdf, guide):
-    """Row KAON_P: each lane's kaon momentum from the decaying-kaon table (a lookup per lane:
-    its own loop, so that the loops around it vectorise)."""
+    """Row KAON_P: each lane's kaon momentum from the decaying-kaon table, the numbers of
+    :func:`phase_space.maps.from_table`. The uniform, the guide table's bin and the
+    interpolation run as vector loops (gathers); only a lane whose bin is not the guide's
+    (the CDF rises within a guide step: rare with ~16 guide entries per bin) steps on in a
+    scalar loop of its own."""
+    last_bin = p_grid.size - 2
     for lane in range(BLOCK):
         base = np.uint64(first + lane) * np.uint64(STRIDE) + np.uint64(FIRST_BEAM_COUNTER)
-        s[KAON_P, lane] = from_table(uniform(key, base), p_grid, cdf, guide)
+        u = uniform(key, base)
+        s[TABLE_U, lane] = u
+        s[TABLE_BIN, lane] = guide[int(u * (guide.size - 1))]
+    for lane in range(BLOCK):  # the rare lanes that step on: from_table's search
+        i = int(s[TABLE_BIN, lane])
+        u = s[TABLE_U, lane]
+        if i < last_bin and cdf[i + 1] <= u:
+            while i < last_bin and cdf[i + 1] <= u:
+                i += 1
+            s[TABLE_BIN, lane] = i
+    for lane in range(BLOCK):
+        i = int(s[TABLE_BIN, lane])
+        u = s[TABLE_U, lane]
+        width = cdf[i + 1] - cdf[i]
+        t = (u - cdf[i]) / width if width > 0.0 else 0.0
+        s[KAON_P, lane] = p_grid[i] + t * (p_grid[i + 1] - p_grid[i])
 
 
 @stage
