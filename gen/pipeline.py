@@ -232,13 +232,14 @@ def store(s, i0, n, k, m, pid_template, nu_slot, choice_slot, source_slot, p, v,
 
     Momenta and vertices go out one component after another, each a contiguous run of the
     block's events written by streaming stores (a few output streams at a time keep the
-    write-combining buffers full: interior lines leave whole); the other fields are small
-    and written in place, field by field. ~330 bytes per NA62 event: the transposition from
-    lane rows to the slot-interleaved record sets the cost, and a constant ``k`` and ``m``
-    let LLVM unroll the slots and vectorise it (momenta 14 → 8 ns per NA62 event, vertices
-    10 → 6, ids 4 → 2; the same bytes stream out contiguously in ~12 ns). Indices are
-    unsigned where numba cannot see they are not negative: the wrap-around of negative
-    indices scatters the flags and the small fields byte by byte.
+    write-combining buffers full: interior lines leave whole), and so do the weights and
+    the observables, row by row; ids, keep flags and selections are written in place.
+    ~330 bytes per NA62 event: the transposition from lane rows to the slot-interleaved
+    record sets the cost, and a constant ``k`` and ``m`` let LLVM unroll the slots and
+    vectorise it (momenta 14 → 8 ns per NA62 event, vertices 10 → 6, ids 4 → 2; the same
+    bytes stream out contiguously in ~12 ns). Indices are unsigned where numba cannot see
+    they are not negative: the wrap-around of negative indices scatters the flags and the
+    small fields byte by byte.
     """
     n_events = p.shape[1]
     p_flat = p.reshape(-1)
@@ -275,8 +276,9 @@ def generate(process, process_args, setup, setup_args, vertex_args, acceptance, 
     stage on every block (module docstring); ``*_args`` are the stages' argument tuples,
     ``sums[blocks, columns]`` gets the per-block sums (``start`` is a multiple of BLOCK);
     ``slots`` and ``vertex_count``, the record's particles and distinct vertices per event,
-    are compiled in as constants (:func:`store`). Without ``record`` the events end with the sums (a run that nobody reads the events of:
-    rates and acceptances only) and the arrays of ``store_args`` are not touched."""
+    are compiled in as constants (:func:`store`). Without ``record`` the events end with the
+    sums (a run that nobody reads the events of: rates and acceptances only) and the arrays
+    of ``store_args`` are not touched."""
     s = scratch()
     for i0 in range(start, stop, BLOCK):
         first = first_event + i0
