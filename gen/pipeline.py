@@ -42,6 +42,10 @@ from matrix_elements.record import store_pids
 from phase_space._jit import run_ranges
 from phase_space.block import (
     BLOCK,
+    MAX_DIM,
+    MAX_SLOTS,
+    N_OBSERVABLES,
+    N_SELECTED,
     OBSERVABLE,
     P_ROWS,
     SELECTED,
@@ -259,7 +263,7 @@ def store(s, i0, n, k, m, pid_template, nu_slot, choice_slot, source_slot, p, v,
         store_pids(s, lane, i, k, pid_template, nu_slot, choice_slot, pid)
         store_streaming(weight, i, s[WEIGHT_OUT, lane])
         keep[i] = s[KEEP, lane] > 0.5
-    for j in range(observables.shape[0]):  # field by field: one vector copy each
+    for j in range(observables.shape[0]):  # row by row: a contiguous stream each
         target = observables[j]
         for lane in range(n):
             store_streaming(target, np.uint64(i0 + lane), s[OBSERVABLE + j, lane])
@@ -408,6 +412,18 @@ class FusedKernel:
         run_ranges(self._entry, args, batch.n, BLOCK, align=BLOCK)
 
 
+def check_fits_block(slots: int, dimensions: int, observables: int, regions: int) -> None:
+    """ValueError unless a run's record fits the scratch block's rows (``phase_space.block``):
+    a kernel indexes the rows unchecked, so a record that overflowed them would overwrite the
+    next quantity's rows silently."""
+    limits = (("particles per event", slots, MAX_SLOTS), ("VEGAS dimensions", dimensions, MAX_DIM),
+              ("observables", observables, N_OBSERVABLES), ("selection regions", regions, N_SELECTED))
+    over = [f"{name}: {value} > {limit}" for name, value, limit in limits if value > limit]
+    if over:
+        raise ValueError(f"the run does not fit a scratch block ({'; '.join(over)}): raise the limits in "
+                         "phase_space/block.py")
+
+
 def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, context: dict[str, Any],
                  seed: int, key: np.uint64) -> FusedKernel:
     """The fused kernel of a run: process ``prepared`` with its frozen VEGAS map, production
@@ -415,6 +431,7 @@ def fused_kernel(prepared: Any, frozen: Any, producer: Any, acceptance: Any, con
     (each gives its block stage and arguments: ``Producer.stage``, ``acceptance.stage``)."""
     family = prepared.process.family
     topology = producer.topology
+    check_fits_block(topology.n_slots, prepared.n_dim, len(acceptance.observables), len(acceptance.regions))
     process_args = (np.uint64(key), frozen.grid, frozen.inc, frozen.ninc, prepared.params,
                     float(prepared.conjugate_fraction))
     setup_block, setup_args = producer.stage(seed)

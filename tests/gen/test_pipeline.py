@@ -141,3 +141,15 @@ def test_a_batch_without_the_record_has_the_same_sums_and_no_events():
     assert sums_only.p.shape[1] == 0
     assert sums_only.weight.shape == (0,)
     np.testing.assert_array_equal(sums_only.block_sums, recorded.block_sums)
+
+
+def test_a_record_that_does_not_fit_the_block_is_refused():
+    """Every limit of the scratch block is checked before a kernel indexes its rows unchecked."""
+    from phase_space.block import MAX_DIM, MAX_SLOTS, N_OBSERVABLES, N_SELECTED
+
+    pipeline.check_fits_block(MAX_SLOTS, MAX_DIM, N_OBSERVABLES, N_SELECTED)  # the limits themselves fit
+    with pytest.raises(ValueError, match=r"particles per event: 17 > 16; selection regions: 25 > 24"):
+        pipeline.check_fits_block(MAX_SLOTS + 1, 1, 1, N_SELECTED + 1)
+    for too_many in ((1, MAX_DIM + 1, 1, 1), (1, 1, N_OBSERVABLES + 1, 1)):
+        with pytest.raises(ValueError, match="does not fit a scratch block"):
+            pipeline.check_fits_block(*too_many)
