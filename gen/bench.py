@@ -191,18 +191,27 @@ def _small(card: cards.RunCard) -> cards.RunCard:
     return dataclasses.replace(card, run=dataclasses.replace(card.run, events=min(card.run.events, 1000)))
 
 
+# The child's own peak RSS: VmHWM, the high-water mark of its address space. Not ru_maxrss:
+# Linux carries the replaced address space's high-water mark across exec, and a child starts
+# in a copy of this process's address space (fork) or in this very one (vfork), so ru_maxrss
+# reported this benchmark process's peak instead of the run's (718–925 MB against ~420 MB).
 _RSS_PROBE = (
     "import resource, sys\n"
     "from gen.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print('max_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "try:\n"
+    "    peak_kb = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+    "except (OSError, StopIteration):  # no procfs: ru_maxrss (bytes on macOS, KiB elsewhere)\n"
+    "    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == 'darwin' else 1)\n"
+    "print('max_rss_kb', peak_kb)\n"
     "sys.exit(code)\n"
 )
 
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run the ``axgen`` command with ARGS in a child process: (wall seconds, the child's own
-    peak RSS in MB — not that of earlier children or of the child's compile-ahead helper)."""
+    peak RSS in MiB — not this process's, nor that of earlier children or of the child's
+    compile-ahead helper)."""
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", _RSS_PROBE, *args], check=True, capture_output=True,
                             text=True, env={**os.environ, **(env or {})})
@@ -394,7 +403,7 @@ def measure(args: argparse.Namespace, say: Any = print) -> dict[str, Any]:
             wall, rss = _child(["run", str(big), "--quiet", "--output-dir", str(tmp_path / "big")])
             results["memory"] = {"events": args.memory_events, "max_rss_mb": rss, "wall_s": wall,
                                  "events_per_s_wall": args.memory_events / wall}
-            say(f"  memory: {args.memory_events:.0e} NA62 events to parquet: max RSS {rss:.0f} MB, {wall:.1f} s")
+            say(f"  memory: {args.memory_events:.0e} NA62 events to parquet: peak RSS {rss:.0f} MiB, {wall:.1f} s")
     return results
 
 
@@ -443,7 +452,7 @@ def table(results: dict[str, Any]) -> str:
                      f"later runs {s['second_run']:.2f} s")
     if "memory" in results:
         mem = results["memory"]
-        lines.append(f"peak memory: {mem['events']:.0e} NA62 events to parquet, max RSS {mem['max_rss_mb']:.0f} MB "
+        lines.append(f"peak memory: {mem['events']:.0e} NA62 events to parquet, peak RSS {mem['max_rss_mb']:.0f} MiB "
                      f"({_fmt(mem['events_per_s_wall'])} ev/s wall)")
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from gen import bench, yardstick_numpy
@@ -95,3 +96,12 @@ def test_bench_runs_and_writes_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert bench.table(results) in printed
     assert "kernel / numpy" in printed
+
+
+def test_child_peak_memory_is_the_childs_own():
+    """A child started from a large process reports its own peak RSS, not the parent's
+    (ru_maxrss would: Linux keeps the address space's high-water mark across exec)."""
+    ballast = np.ones(200_000_000)  # 1.6 GB resident in this process while the child runs
+    _, rss_mb = bench._child(["list"])
+    assert float(ballast[-1]) == 1.0
+    assert 10 < rss_mb < 1000
